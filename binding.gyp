@@ -1,0 +1,34 @@
+{
+  "targets": [
+    {
+      "target_name": "tsrunc",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/addon/spawn.cc",
+        "native/addon/fdio.cc",
+        "native/addon/process.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-O2"]
+    },
+    {
+      "target_name": "tsrunc-init",
+      "type": "executable",
+      "sources": [
+        "native/init/main.c",
+        "native/init/plan.c",
+        "native/init/report.c",
+        "native/init/ops_ns.c",
+        "native/init/ops_fs.c",
+        "native/init/ops_process.c",
+        "native/init/ops_lifecycle.c"
+      ],
+      "include_dirs": ["native"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-fno-stack-protector"],
+      "ldflags": ["-static"]
+    }
+  ]
+}
