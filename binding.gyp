@@ -28,7 +28,7 @@
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-fno-stack-protector"],
-      "ldflags": ["-static"]
+      "ldflags": ["-static", "-s"]
     }
   ]
 }

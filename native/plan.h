@@ -63,7 +63,7 @@ enum plan_op {
 	OP_READY = 42,          /* (nothing): tell the runtime the container is created; wait for "G<state json>" */
 	OP_WAIT_START = 43,     /* (nothing): accept on the start socket, report further errors there */
 	OP_FIND_EXEC = 44,      /* str file, str PATH: resolve args[0] in the container now */
-	OP_EXEC = 45,           /* strv argv, strv env: execve the resolved file */
+	OP_EXEC = 45,           /* strv argv, strv env, u64 first_private_fd: mark fds >= it CLOEXEC, execve */
 	OP_CONSOLE = 46,        /* u64 socket_fd, u64 rows, u64 cols, str devpts target: make a pty */
 	OP_SYNC = 47,           /* str name: tell the runtime, wait for its go-ahead (hooks) */
 	OP_SETENV_DONE = 48,    /* reserved */

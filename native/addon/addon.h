@@ -1,0 +1,10 @@
+// The tsrunc addon: the few kernel calls Node has no API for. Each file registers its functions.
+#pragma once
+#include <napi.h>
+
+void RegisterSpawn(Napi::Env env, Napi::Object exports);
+void RegisterFdio(Napi::Env env, Napi::Object exports);
+void RegisterProcess(Napi::Env env, Napi::Object exports);
+
+// Throws a JS Error "<what>: <strerror(errno)>" with .code = errno name's number in .errno.
+Napi::Value ThrowErrno(Napi::Env env, const char* what);

@@ -1,0 +1,59 @@
+// Processes by pidfd: open, signal, reap; and becoming a child subreaper.
+#include "addon.h"
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return ThrowErrno(info.Env(), "pidfd_open");
+  return Napi::Number::New(info.Env(), static_cast<double>(fd));
+}
+
+// pidfdSendSignal(pidfd, signal) -> boolean (false: the process is gone)
+static Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) < 0) {
+    if (errno == ESRCH) return Napi::Boolean::New(info.Env(), false);
+    return ThrowErrno(info.Env(), "pidfd_send_signal");
+  }
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+// reapPidfd(pidfd) -> { code, signal } once the child exited, else null. Never blocks.
+static Napi::Value ReapPidfd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  siginfo_t si = {};
+  int rc;
+  do rc = waitid(static_cast<idtype_t>(P_PIDFD), fd, &si, WEXITED | WNOHANG);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) return ThrowErrno(env, "waitid");
+  if (si.si_pid == 0) return env.Null();
+  Napi::Object result = Napi::Object::New(env);
+  bool signaled = si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED;
+  result.Set("code", signaled ? env.Null() : Napi::Number::New(env, si.si_status));
+  result.Set("signal", signaled ? Napi::Number::New(env, si.si_status) : env.Null());
+  return result;
+}
+
+static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return ThrowErrno(info.Env(), "prctl(PR_SET_CHILD_SUBREAPER)");
+  return info.Env().Undefined();
+}
+
+void RegisterProcess(Napi::Env env, Napi::Object exports) {
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
+}

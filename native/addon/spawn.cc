@@ -1,0 +1,120 @@
+// spawnHelper: clone3 a child that execs a sealed memfd copy of tsrunc-init.
+// Node is multi-threaded: between clone3 and execveat the child makes raw syscalls only.
+#include "addon.h"
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <vector>
+
+// A sealed, read-only in-memory copy: the container can never write the binary it sees
+// behind /proc/<init>/exe (runc CVE-2019-5736).
+static int SealedCopy(const char* path) {
+  int src = open(path, O_RDONLY | O_CLOEXEC);
+  if (src < 0) return -1;
+  struct stat st;
+  int mfd = -1;
+  if (fstat(src, &st) == 0) mfd = memfd_create("tsrunc-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd >= 0) {
+    off_t off = 0;
+    while (off < st.st_size) {
+      ssize_t n = sendfile(mfd, src, &off, st.st_size - off);
+      if (n <= 0) { close(mfd); mfd = -1; break; }
+    }
+  }
+  if (mfd >= 0 && fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    close(mfd);
+    mfd = -1;
+  }
+  int saved = errno;
+  close(src);
+  errno = saved;
+  return mfd;
+}
+
+// In the child: put fds[i] at i, the sync socket after them, the memfd last; close the rest; exec.
+[[noreturn]] static void ChildExec(const std::vector<int>& src, int total, char** argv, char** envp) {
+  int tmp[total];
+  for (int i = 0; i < total; i++) {
+    tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, total);
+    if (tmp[i] < 0) _exit(126);
+  }
+  for (int i = 0; i < total - 1; i++)
+    if (dup3(tmp[i], i, 0) < 0) _exit(126);
+  if (dup3(tmp[total - 1], total - 1, O_CLOEXEC) < 0) _exit(126);
+  syscall(SYS_close_range, total, ~0U, 0);
+  // Node may have made its stdio non-blocking; the container expects blocking fds.
+  for (int i = 0; i < 3 && i < total - 2; i++) {
+    int fl = fcntl(i, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(i, F_SETFL, fl & ~O_NONBLOCK);
+  }
+  syscall(SYS_execveat, total - 1, "", argv, envp, AT_EMPTY_PATH);
+  static const char msg[] = "Ecannot execute tsrunc-init";
+  if (write(total - 2, msg, sizeof(msg) - 1) < 0) {}
+  _exit(127);
+}
+
+// spawnHelper(helperPath, fds[], cgroupFd) -> { pid, pidfd, sock }
+static Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string helper = info[0].As<Napi::String>();
+  Napi::Array fdArray = info[1].As<Napi::Array>();
+  int cgroupFd = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : -1;
+
+  std::vector<int> src;
+  for (uint32_t i = 0; i < fdArray.Length(); i++) src.push_back(fdArray.Get(i).As<Napi::Number>().Int32Value());
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return ThrowErrno(env, "socketpair");
+  int memfd = SealedCopy(helper.c_str());
+  if (memfd < 0) {
+    close(sv[0]);
+    close(sv[1]);
+    return ThrowErrno(env, ("copy " + helper).c_str());
+  }
+  int syncFdInChild = static_cast<int>(src.size());
+  src.push_back(sv[1]);
+  src.push_back(memfd);
+  int total = static_cast<int>(src.size());
+
+  char syncArg[16];
+  snprintf(syncArg, sizeof(syncArg), "%d", syncFdInChild);
+  char name[] = "tsrunc-init";
+  char* argv[] = {name, syncArg, nullptr};
+  char* envp[] = {nullptr};
+
+  int pidfd = -1;
+  struct clone_args args = {};
+  args.flags = CLONE_PIDFD | (cgroupFd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = cgroupFd >= 0 ? static_cast<uint64_t>(cgroupFd) : 0;
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0) ChildExec(src, total, argv, envp);
+  int saved = errno;
+  close(sv[1]);
+  close(memfd);
+  if (pid < 0) {
+    close(sv[0]);
+    errno = saved;
+    return ThrowErrno(env, "clone3");
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, static_cast<double>(pid)));
+  result.Set("pidfd", Napi::Number::New(env, pidfd));
+  result.Set("sock", Napi::Number::New(env, sv[0]));
+  return result;
+}
+
+void RegisterSpawn(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper));
+}

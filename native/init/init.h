@@ -1,0 +1,99 @@
+/* tsrunc-init: executes a plan (see ../plan.h) inside the container being created. */
+#ifndef TSRUNC_INIT_H
+#define TSRUNC_INIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
+#include "plan.h"
+
+/* A cursor over one record's payload. */
+struct reader {
+	const uint8_t *p, *end;
+};
+
+uint64_t rd_u64(struct reader *r);
+const char *rd_str(struct reader *r);
+const void *rd_blob(struct reader *r, uint32_t *len);
+/* NULL-terminated array of strings; allocated. */
+char **rd_strv(struct reader *r);
+/* Array of u64 values; allocated, count in *n. */
+uint64_t *rd_u64v(struct reader *r, uint32_t *n);
+
+/* Everything the steps share. */
+struct init_ctx {
+	int sync_fd;          /* to the runtime, until OP_READY */
+	int report_fd;        /* where errors go: sync_fd, then the start connection */
+	int root_fd;          /* the rootfs (O_PATH), after OP_ROOTFS */
+	char rootfs[PATH_MAX];
+	int proc_fd;          /* a private procfs instance (trusted /proc) */
+	int start_listen_fd;  /* the start socket, between OP_LISTEN_START and OP_WAIT_START */
+	char exec_path[PATH_MAX];
+	char *runtime_state;  /* state JSON the runtime sent with its go-ahead after OP_READY */
+};
+
+extern struct init_ctx ctx;
+extern const char *cur_where;
+
+/* Report "<where>: <message>[: strerror(errno)]" to the runtime and exit(1). */
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2))) void die_errno(const char *fmt, ...);
+
+/* Messages on the sync socket. */
+void send_msg(char tag, const char *payload);
+/* Wait for the runtime's reply; returns the payload after the tag (static buffer) or dies on 'A'. */
+const char *wait_go(void);
+
+/* Path helpers (ops_fs.c). */
+int open_in_root(const char *path, int flags);
+int mkdir_all_in_root(const char *path, int mode);
+int proc_fd_path(int fd, char *buf, size_t len);
+
+typedef void (*op_handler)(struct reader *r);
+
+/* Handlers, one per op (ops_*.c). */
+void op_setns(struct reader *r);
+void op_unshare(struct reader *r);
+void op_userns_maps(struct reader *r);
+void op_timens_offsets(struct reader *r);
+void op_fork(struct reader *r);
+void op_setsid(struct reader *r);
+void op_propagation(struct reader *r);
+void op_rootfs(struct reader *r);
+void op_mount(struct reader *r);
+void op_mknod(struct reader *r);
+void op_bind_device(struct reader *r);
+void op_symlink(struct reader *r);
+void op_sysctl(struct reader *r);
+void op_hostname(struct reader *r);
+void op_domainname(struct reader *r);
+void op_pivot_root(struct reader *r);
+void op_chroot(struct reader *r);
+void op_mask_path(struct reader *r);
+void op_readonly_path(struct reader *r);
+void op_remount_root_ro(struct reader *r);
+void op_chdir(struct reader *r);
+void op_rlimit(struct reader *r);
+void op_umask(struct reader *r);
+void op_oom_score_adj(struct reader *r);
+void op_no_new_privs(struct reader *r);
+void op_setgroups(struct reader *r);
+void op_setgid(struct reader *r);
+void op_setuid(struct reader *r);
+void op_caps(struct reader *r);
+void op_seccomp(struct reader *r);
+void op_personality(struct reader *r);
+void op_scheduler(struct reader *r);
+void op_ioprio(struct reader *r);
+void op_cpu_affinity(struct reader *r);
+void op_session_keyring(struct reader *r);
+void op_close_fd(struct reader *r);
+void op_listen_start(struct reader *r);
+void op_ready(struct reader *r);
+void op_wait_start(struct reader *r);
+void op_find_exec(struct reader *r);
+void op_exec(struct reader *r);
+void op_console(struct reader *r);
+void op_sync(struct reader *r);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * tsrunc-init: started by the runtime from a sealed memfd right after clone, with the
+ * sync socket's number in argv[1].  It reads the plan, then runs its steps in order.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "init.h"
+
+struct init_ctx ctx = { .sync_fd = -1, .report_fd = -1, .root_fd = -1, .proc_fd = -1, .start_listen_fd = -1 };
+const char *cur_where = "";
+
+static const op_handler handlers[OP_MAX] = {
+	[OP_SETNS] = op_setns, [OP_UNSHARE] = op_unshare, [OP_USERNS_MAPS] = op_userns_maps,
+	[OP_TIMENS_OFFSETS] = op_timens_offsets, [OP_FORK] = op_fork, [OP_SETSID] = op_setsid,
+	[OP_PROPAGATION] = op_propagation, [OP_ROOTFS] = op_rootfs, [OP_MOUNT] = op_mount,
+	[OP_MKNOD] = op_mknod, [OP_BIND_DEVICE] = op_bind_device, [OP_SYMLINK] = op_symlink,
+	[OP_SYSCTL] = op_sysctl, [OP_HOSTNAME] = op_hostname, [OP_DOMAINNAME] = op_domainname,
+	[OP_PIVOT_ROOT] = op_pivot_root, [OP_CHROOT] = op_chroot, [OP_MASK_PATH] = op_mask_path,
+	[OP_READONLY_PATH] = op_readonly_path, [OP_REMOUNT_ROOT_RO] = op_remount_root_ro,
+	[OP_CHDIR] = op_chdir, [OP_RLIMIT] = op_rlimit, [OP_UMASK] = op_umask,
+	[OP_OOM_SCORE_ADJ] = op_oom_score_adj, [OP_NO_NEW_PRIVS] = op_no_new_privs,
+	[OP_SETGROUPS] = op_setgroups, [OP_SETGID] = op_setgid, [OP_SETUID] = op_setuid,
+	[OP_CAPS] = op_caps, [OP_SECCOMP] = op_seccomp, [OP_PERSONALITY] = op_personality,
+	[OP_SCHEDULER] = op_scheduler, [OP_IOPRIO] = op_ioprio, [OP_CPU_AFFINITY] = op_cpu_affinity,
+	[OP_SESSION_KEYRING] = op_session_keyring, [OP_CLOSE_FD] = op_close_fd,
+	[OP_LISTEN_START] = op_listen_start, [OP_READY] = op_ready, [OP_WAIT_START] = op_wait_start,
+	[OP_FIND_EXEC] = op_find_exec, [OP_EXEC] = op_exec, [OP_CONSOLE] = op_console, [OP_SYNC] = op_sync,
+};
+
+/* Node ignores SIGPIPE and blocks some signals; the container starts with a clean slate. */
+static void reset_signals(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t all;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static uint8_t *receive_plan(size_t *len)
+{
+	/* One SEQPACKET message; peek for its size first. */
+	ssize_t n = recv(ctx.sync_fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	if (n <= 0)
+		die_errno("receive plan");
+	uint8_t *buf = malloc(n);
+	if (!buf)
+		die_errno("malloc");
+	if (recv(ctx.sync_fd, buf, n, 0) != n)
+		die_errno("receive plan");
+	*len = n;
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	ctx.sync_fd = ctx.report_fd = atoi(argv[1]);
+	reset_signals();
+
+	size_t len;
+	const uint8_t *plan = receive_plan(&len), *end = plan + len;
+	while (plan < end) {
+		uint32_t op, plen;
+		if (end - plan < 8)
+			die("malformed plan (short header)");
+		memcpy(&op, plan, 4);
+		memcpy(&plen, plan + 4, 4);
+		plan += 8;
+		if ((size_t)(end - plan) < plen)
+			die("malformed plan (record overruns)");
+		struct reader r = { plan, plan + plen };
+		plan += plen;
+		cur_where = rd_str(&r);
+		if (op >= OP_MAX || !handlers[op])
+			die("unknown plan op %u", op);
+		errno = 0;
+		handlers[op](&r);
+	}
+	die("plan ended without exec");
+}

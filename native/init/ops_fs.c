@@ -1,0 +1,431 @@
+/*
+ * Stage 2, filesystem: the rootfs, mounts, devices, pivot_root, masked and read-only paths.
+ * Every path inside the container is resolved with openat2(RESOLVE_IN_ROOT) from the rootfs fd
+ * and every mount is attached to an fd with the new mount API (open_tree/fsmount/move_mount),
+ * so a symlink or a rename in the rootfs can never send a mount outside it, and nothing
+ * depends on a /proc that the container could have replaced.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <linux/openat2.h>
+#include <linux/magic.h>
+#include "init.h"
+
+static int openat2_in(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = resolve };
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int open_in_root(const char *path, int flags)
+{
+	return openat2_in(ctx.root_fd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+/* Split "a/b/c" into a parent path and a final name (in place in buf). */
+static const char *split_parent(const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", path);
+	size_t n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	char *slash = strrchr(buf, '/');
+	if (!slash)
+		return buf[0] ? buf : ".";
+	*slash = '\0';
+	if (buf[0] == '\0')
+		strcpy(buf, "/");
+	return slash + 1;
+}
+
+int mkdir_all_in_root(const char *path, int mode)
+{
+	char prefix[PATH_MAX];
+	size_t len = strlen(path);
+	if (len >= sizeof(prefix))
+		die("path too long: %s", path);
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && path[i] != '/')
+			continue;
+		if (i == 0)
+			continue;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		int fd = open_in_root(prefix, O_PATH | O_DIRECTORY);
+		if (fd >= 0) {
+			if (i == len)
+				return fd;
+			close(fd);
+			continue;
+		}
+		if (errno != ENOENT)
+			die_errno("open %s in the rootfs", prefix);
+		char pbuf[PATH_MAX];
+		const char *name = split_parent(prefix, pbuf, sizeof(pbuf));
+		int parent = open_in_root(pbuf, O_PATH | O_DIRECTORY);
+		if (parent < 0)
+			die_errno("open %s in the rootfs", pbuf);
+		if (mkdirat(parent, name, mode) < 0 && errno != EEXIST)
+			die_errno("mkdir %s in the rootfs", prefix);
+		close(parent);
+		fd = open_in_root(prefix, O_PATH | O_DIRECTORY);
+		if (fd < 0)
+			die_errno("open %s in the rootfs (a dangling symlink?)", prefix);
+		if (i == len)
+			return fd;
+		close(fd);
+	}
+	return open_in_root("/", O_PATH | O_DIRECTORY);
+}
+
+/* The mount point for a target: existing, or created as a directory or an empty file. */
+static int mount_target(const char *path, int as_file)
+{
+	int fd = open_in_root(path, O_PATH);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : (die_errno("open %s in the rootfs", path), -1);
+	if (!as_file)
+		return mkdir_all_in_root(path, 0755);
+	char pbuf[PATH_MAX];
+	const char *name = split_parent(path, pbuf, sizeof(pbuf));
+	int parent = mkdir_all_in_root(pbuf, 0755);
+	int created = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (created < 0 && errno != EEXIST)
+		die_errno("create %s in the rootfs", path);
+	if (created >= 0)
+		close(created);
+	close(parent);
+	fd = open_in_root(path, O_PATH);
+	if (fd < 0)
+		die_errno("open %s in the rootfs", path);
+	return fd;
+}
+
+/* MS_* flags that have a per-mount attribute. */
+static uint64_t ms_to_attr(uint64_t ms)
+{
+	uint64_t attr = 0;
+	if (ms & MS_RDONLY) attr |= MOUNT_ATTR_RDONLY;
+	if (ms & MS_NOSUID) attr |= MOUNT_ATTR_NOSUID;
+	if (ms & MS_NODEV) attr |= MOUNT_ATTR_NODEV;
+	if (ms & MS_NOEXEC) attr |= MOUNT_ATTR_NOEXEC;
+	if (ms & MS_NODIRATIME) attr |= MOUNT_ATTR_NODIRATIME;
+	if (ms & MS_NOATIME) attr |= MOUNT_ATTR_NOATIME;
+	else if (ms & MS_STRICTATIME) attr |= MOUNT_ATTR_STRICTATIME;
+	return attr;
+}
+
+static void set_attr(int fd, unsigned int at_flags, uint64_t set, uint64_t clr, uint64_t propagation, const char *what)
+{
+	struct mount_attr attr = { .attr_set = set, .attr_clr = clr, .propagation = propagation };
+	if ((set & MOUNT_ATTR__ATIME) || (set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME)))
+		attr.attr_clr |= MOUNT_ATTR__ATIME;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | at_flags, &attr, sizeof(attr)) == 0)
+		return;
+	/* In a user namespace the flags inherited from the host are locked: keep them. */
+	if (errno == EPERM && clr) {
+		attr.attr_clr = (set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME)) ? MOUNT_ATTR__ATIME : 0;
+		if (mount_setattr(fd, "", AT_EMPTY_PATH | at_flags, &attr, sizeof(attr)) == 0)
+			return;
+	}
+	die_errno("set mount attributes of %s", what);
+}
+
+static void attach(int tree, int target_fd, const char *target)
+{
+	if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		die_errno("attach mount on %s", target);
+}
+
+/* A new filesystem instance configured from the comma-separated data options. */
+static int fs_instance(const char *fstype, const char *source, uint64_t flags, const char *data)
+{
+	int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		die_errno("fsopen %s", fstype);
+	if (source && *source && fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+		die_errno("set source %s", source);
+	if (flags & MS_SYNCHRONOUS)
+		fsconfig(fsfd, FSCONFIG_SET_FLAG, "sync", NULL, 0);
+	if (flags & MS_DIRSYNC)
+		fsconfig(fsfd, FSCONFIG_SET_FLAG, "dirsync", NULL, 0);
+	char *opts = strdup(data), *save = NULL;
+	for (char *opt = strtok_r(opts, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(opt, '=');
+		int rc;
+		if (eq) {
+			*eq = '\0';
+			rc = fsconfig(fsfd, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		} else {
+			rc = fsconfig(fsfd, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		}
+		if (rc < 0)
+			die_errno("%s option %s%s%s", fstype, opt, eq ? "=" : "", eq ? eq + 1 : "");
+	}
+	free(opts);
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		die_errno("create %s filesystem", fstype);
+	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned int)ms_to_attr(flags));
+	if (mfd < 0)
+		die_errno("mount %s", fstype);
+	close(fsfd);
+	return mfd;
+}
+
+void op_propagation(struct reader *r)
+{
+	const char *path = rd_str(r);
+	uint64_t flags = rd_u64(r);
+	if (mount(NULL, path, NULL, flags, NULL) < 0)
+		die_errno("set propagation of %s", path);
+}
+
+static int private_procfs(void)
+{
+	int fsfd = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return -1;
+	int mfd = -1;
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	close(fsfd);
+	return mfd;
+}
+
+void op_rootfs(struct reader *r)
+{
+	const char *path = rd_str(r);
+	snprintf(ctx.rootfs, sizeof(ctx.rootfs), "%s", path);
+	int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		die_errno("bind the rootfs %s", path);
+	if (move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		die_errno("bind the rootfs %s", path);
+	close(tree);
+	ctx.root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx.root_fd < 0)
+		die_errno("open the rootfs %s", path);
+	/* A procfs of our own for sysctls and /proc/self files: the container's /proc may be anything. */
+	ctx.proc_fd = private_procfs();
+	if (ctx.proc_fd < 0) {
+		struct statfs sfs;
+		ctx.proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ctx.proc_fd < 0 || fstatfs(ctx.proc_fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+			die("no procfs to configure the container with");
+	}
+}
+
+void op_mount(struct reader *r)
+{
+	const char *source = rd_str(r), *target = rd_str(r), *fstype = rd_str(r);
+	uint64_t flags = rd_u64(r);
+	const char *data = rd_str(r);
+	uint64_t propagation = rd_u64(r), rec_set = rd_u64(r), rec_clr = rd_u64(r), mflags = rd_u64(r);
+
+	int tree;
+	if (mflags & MOUNT_F_BIND) {
+		unsigned int rec = (flags & MS_REC) ? AT_RECURSIVE : 0;
+		tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+		if (tree < 0)
+			die_errno("bind %s", source);
+		/* A bind with flags gets exactly those flags on its top mount, as a remount would. */
+		if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_STRICTATIME | MS_NODIRATIME)) {
+			uint64_t set = ms_to_attr(flags);
+			uint64_t clr = (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) & ~set;
+			set_attr(tree, 0, set, clr, 0, target);
+		}
+	} else {
+		tree = fs_instance(fstype, source, flags, data);
+	}
+	if (rec_set || rec_clr)
+		set_attr(tree, AT_RECURSIVE, rec_set, rec_clr, 0, target);
+
+	int target_fd = mount_target(target, (mflags & MOUNT_F_FILE) != 0);
+	attach(tree, target_fd, target);
+	close(tree);
+	close(target_fd);
+	if (propagation) {
+		int fd = open_in_root(target, O_PATH);
+		if (fd < 0)
+			die_errno("open %s", target);
+		set_attr(fd, (propagation & MS_REC) ? AT_RECURSIVE : 0, 0, 0, propagation & ~(uint64_t)MS_REC, target);
+		close(fd);
+	}
+}
+
+void op_mknod(struct reader *r)
+{
+	const char *path = rd_str(r);
+	mode_t mode = (mode_t)rd_u64(r);
+	unsigned int major_ = (unsigned int)rd_u64(r), minor_ = (unsigned int)rd_u64(r);
+	uid_t uid = (uid_t)rd_u64(r);
+	gid_t gid = (gid_t)rd_u64(r);
+	char pbuf[PATH_MAX];
+	const char *name = split_parent(path, pbuf, sizeof(pbuf));
+	int parent = mkdir_all_in_root(pbuf, 0755);
+	dev_t dev = makedev(major_, minor_);
+	if (mknodat(parent, name, mode, dev) < 0) {
+		struct stat st;
+		if (errno != EEXIST || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (st.st_mode & S_IFMT) != (mode & S_IFMT) || st.st_rdev != dev)
+			die_errno("mknod %s", path);
+	}
+	if (fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		die_errno("chown %s", path);
+	if (fchmodat(parent, name, mode & 07777, 0) < 0)
+		die_errno("chmod %s", path);
+	close(parent);
+}
+
+void op_bind_device(struct reader *r)
+{
+	const char *host = rd_str(r), *path = rd_str(r);
+	int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		die_errno("bind %s", host);
+	int target = mount_target(path, 1);
+	attach(tree, target, path);
+	close(tree);
+	close(target);
+}
+
+void op_symlink(struct reader *r)
+{
+	const char *target = rd_str(r), *path = rd_str(r);
+	char pbuf[PATH_MAX];
+	const char *name = split_parent(path, pbuf, sizeof(pbuf));
+	int parent = mkdir_all_in_root(pbuf, 0755);
+	if (symlinkat(target, parent, name) < 0 && errno != EEXIST)
+		die_errno("symlink %s -> %s", path, target);
+	close(parent);
+}
+
+void op_sysctl(struct reader *r)
+{
+	const char *key = rd_str(r), *value = rd_str(r);
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "sys/%s", key);
+	for (char *p = path + 4; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	int fd = openat2_in(ctx.proc_fd, path, O_WRONLY,
+			    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+	if (fd < 0)
+		die_errno("open /proc/%s", path);
+	if (write(fd, value, strlen(value)) < 0)
+		die_errno("write %s", key);
+	close(fd);
+}
+
+void op_pivot_root(struct reader *r)
+{
+	(void)r;
+	if (fchdir(ctx.root_fd) < 0)
+		die_errno("chdir to the rootfs");
+	/* Stack the old root under the new one, then detach it without propagating to the host. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die_errno("pivot_root");
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		die_errno("make the old root a slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno("detach the old root");
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+}
+
+void op_chroot(struct reader *r)
+{
+	(void)r;
+	if (fchdir(ctx.root_fd) < 0)
+		die_errno("chdir to the rootfs");
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		die_errno("move the rootfs to /");
+	if (chroot(".") < 0)
+		die_errno("chroot");
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+}
+
+void op_mask_path(struct reader *r)
+{
+	const char *path = rd_str(r);
+	int target = open_in_root(path, O_PATH);
+	if (target < 0) {
+		if (errno == ENOENT)
+			return;
+		die_errno("open %s", path);
+	}
+	struct stat st;
+	if (fstat(target, &st) < 0)
+		die_errno("stat %s", path);
+	int tree;
+	if (S_ISDIR(st.st_mode)) {
+		tree = fs_instance("tmpfs", "tmpfs", MS_RDONLY, "");
+	} else {
+		/* Only the real /dev/null will do: a swapped-in symlink or file must not be bound. */
+		int null = open_in_root("/dev/null", O_PATH);
+		struct stat nst;
+		if (null < 0 || fstat(null, &nst) < 0 || !S_ISCHR(nst.st_mode) || nst.st_rdev != makedev(1, 3))
+			die("/dev/null in the container is not the null device");
+		tree = open_tree(null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (tree < 0)
+			die_errno("clone /dev/null");
+		close(null);
+	}
+	attach(tree, target, path);
+	close(tree);
+	close(target);
+}
+
+void op_readonly_path(struct reader *r)
+{
+	const char *path = rd_str(r);
+	int target = open_in_root(path, O_PATH);
+	if (target < 0) {
+		if (errno == ENOENT)
+			return;
+		die_errno("open %s", path);
+	}
+	int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		die_errno("bind %s", path);
+	set_attr(tree, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0, path);
+	attach(tree, target, path);
+	close(tree);
+	close(target);
+}
+
+void op_remount_root_ro(struct reader *r)
+{
+	(void)r;
+	int root = open_in_root("/", O_PATH | O_DIRECTORY);
+	if (root < 0)
+		die_errno("open /");
+	set_attr(root, 0, MOUNT_ATTR_RDONLY, 0, 0, "/");
+	close(root);
+}
+
+void op_chdir(struct reader *r)
+{
+	const char *path = rd_str(r);
+	if (chdir(path) == 0)
+		return;
+	if (errno != ENOENT)
+		die_errno("chdir %s", path);
+	close(mkdir_all_in_root(path, 0755));
+	if (chdir(path) < 0)
+		die_errno("chdir %s", path);
+}

@@ -1,0 +1,91 @@
+/* Stage 1: joining and creating namespaces, then forking the container init. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/nsfs.h>
+#include "init.h"
+
+static const char *ns_name(int type)
+{
+	switch (type) {
+	case CLONE_NEWNS: return "mount";
+	case CLONE_NEWUTS: return "uts";
+	case CLONE_NEWIPC: return "ipc";
+	case CLONE_NEWUSER: return "user";
+	case CLONE_NEWPID: return "pid";
+	case CLONE_NEWNET: return "network";
+	case CLONE_NEWCGROUP: return "cgroup";
+	case CLONE_NEWTIME: return "time";
+	default: return "unknown";
+	}
+}
+
+void op_setns(struct reader *r)
+{
+	const char *path = rd_str(r);
+	int type = (int)rd_u64(r);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open %s", path);
+	int actual = ioctl(fd, NS_GET_NSTYPE);
+	if (actual < 0)
+		die("%s is not a namespace", path);
+	if (actual != type)
+		die("%s is a %s namespace, not a %s namespace", path, ns_name(actual), ns_name(type));
+	if (setns(fd, type) < 0)
+		die_errno("join %s namespace %s", ns_name(type), path);
+	close(fd);
+}
+
+void op_unshare(struct reader *r)
+{
+	int flags = (int)rd_u64(r);
+	if (unshare(flags) < 0)
+		die_errno("unshare");
+}
+
+void op_userns_maps(struct reader *r)
+{
+	(void)r;
+	char pid[32];
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	send_msg(MSG_MAPS, pid);
+	wait_go();
+}
+
+void op_timens_offsets(struct reader *r)
+{
+	const char *content = rd_str(r);
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open /proc/self/timens_offsets");
+	if (write(fd, content, strlen(content)) < 0)
+		die_errno("write time offsets");
+	close(fd);
+}
+
+void op_fork(struct reader *r)
+{
+	(void)r;
+	pid_t pid = fork();
+	if (pid < 0)
+		die_errno("fork");
+	if (pid == 0)
+		return;
+	/* The intermediate: tell the runtime who the init is, then leave it to be reparented. */
+	char msg[32];
+	snprintf(msg, sizeof(msg), "%d", pid);
+	send_msg(MSG_PID, msg);
+	_exit(0);
+}
+
+void op_setsid(struct reader *r)
+{
+	(void)r;
+	if (setsid() < 0)
+		die_errno("setsid");
+}

@@ -1,0 +1,227 @@
+/* Stage 2, the process: identity, credentials, capabilities, limits and seccomp. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include "init.h"
+
+void op_hostname(struct reader *r)
+{
+	const char *name = rd_str(r);
+	if (sethostname(name, strlen(name)) < 0)
+		die_errno("sethostname %s", name);
+}
+
+void op_domainname(struct reader *r)
+{
+	const char *name = rd_str(r);
+	if (setdomainname(name, strlen(name)) < 0)
+		die_errno("setdomainname %s", name);
+}
+
+void op_rlimit(struct reader *r)
+{
+	int resource = (int)rd_u64(r);
+	struct rlimit lim = { .rlim_cur = rd_u64(r), .rlim_max = rd_u64(r) };
+	if (setrlimit(resource, &lim) < 0)
+		die_errno("setrlimit");
+}
+
+void op_umask(struct reader *r)
+{
+	umask((mode_t)rd_u64(r));
+}
+
+void op_oom_score_adj(struct reader *r)
+{
+	char value[32];
+	snprintf(value, sizeof(value), "%d", (int)(int64_t)rd_u64(r));
+	int fd = openat(ctx.proc_fd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+		die_errno("write oom_score_adj %s", value);
+	close(fd);
+}
+
+void op_no_new_privs(struct reader *r)
+{
+	(void)r;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die_errno("set no_new_privs");
+}
+
+void op_setgroups(struct reader *r)
+{
+	uint32_t n;
+	uint64_t *ids = rd_u64v(r, &n);
+	gid_t *gids = calloc(n + 1, sizeof(gid_t));
+	for (uint32_t i = 0; i < n; i++)
+		gids[i] = (gid_t)ids[i];
+	if (setgroups(n, gids) < 0)
+		die_errno("setgroups");
+	free(gids);
+	free(ids);
+}
+
+void op_setgid(struct reader *r)
+{
+	gid_t gid = (gid_t)rd_u64(r);
+	if (setresgid(gid, gid, gid) < 0)
+		die_errno("setgid %u", gid);
+}
+
+void op_setuid(struct reader *r)
+{
+	uid_t uid = (uid_t)rd_u64(r);
+	/* Keep the permitted set across the change of uid; OP_CAPS sets the final sets. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		die_errno("keep capabilities");
+	if (setresuid(uid, uid, uid) < 0)
+		die_errno("setuid %u", uid);
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
+void op_caps(struct reader *r)
+{
+	uint64_t bounding = rd_u64(r), effective = rd_u64(r), permitted = rd_u64(r);
+	uint64_t inheritable = rd_u64(r), ambient = rd_u64(r);
+	int last = CAP_LAST_CAP;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	for (int cap = 0; cap <= last && cap < 64; cap++)
+		if (!(bounding >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			die_errno("drop capability %d from the bounding set", cap);
+
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2] = {
+		{ (uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable },
+		{ (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32) },
+	};
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die_errno("capset");
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (int cap = 0; cap <= last && cap < 64; cap++)
+		if ((ambient >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			die_errno("raise ambient capability %d", cap);
+}
+
+static void send_notify_fd(int listener, int notify_fd)
+{
+	const char *state = ctx.runtime_state ? ctx.runtime_state : "{}";
+	struct iovec iov = { .iov_base = (void *)state, .iov_len = strlen(state) };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
+	if (sendmsg(listener, &msg, MSG_NOSIGNAL) < 0)
+		die_errno("send the seccomp notify fd to the listener");
+}
+
+void op_seccomp(struct reader *r)
+{
+	unsigned int flags = (unsigned int)rd_u64(r);
+	uint32_t len;
+	const void *filter = rd_blob(r, &len);
+	int listener = (int)(int64_t)rd_u64(r);
+	/* Copy: the program must be aligned for the kernel. */
+	struct sock_filter *insns = malloc(len);
+	memcpy(insns, filter, len);
+	struct sock_fprog prog = { .len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = insns };
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (rc < 0)
+		die_errno("load the seccomp filter");
+	if (listener >= 0) {
+		send_notify_fd(listener, (int)rc);
+		close((int)rc);
+		close(listener);
+	}
+	free(insns);
+}
+
+void op_personality(struct reader *r)
+{
+	if (personality((unsigned long)rd_u64(r)) < 0)
+		die_errno("personality");
+}
+
+/* linux/sched/types.h clashes with glibc's sched.h; this is its struct sched_attr. */
+struct sched_attr {
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+	uint32_t sched_util_min, sched_util_max;
+};
+
+void op_scheduler(struct reader *r)
+{
+	struct sched_attr attr = { .size = sizeof(attr) };
+	attr.sched_policy = (uint32_t)rd_u64(r);
+	attr.sched_priority = (uint32_t)rd_u64(r);
+	attr.sched_flags = rd_u64(r);
+	attr.sched_nice = (int32_t)(int64_t)rd_u64(r);
+	attr.sched_runtime = rd_u64(r);
+	attr.sched_deadline = rd_u64(r);
+	attr.sched_period = rd_u64(r);
+	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+		die_errno("sched_setattr");
+}
+
+void op_ioprio(struct reader *r)
+{
+	int value = (int)rd_u64(r);
+	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, value) < 0)
+		die_errno("ioprio_set");
+}
+
+void op_cpu_affinity(struct reader *r)
+{
+	const char *list = rd_str(r);
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	char *copy = strdup(list), *save = NULL;
+	for (char *part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
+		unsigned long lo, hi;
+		char *dash = strchr(part, '-');
+		lo = strtoul(part, NULL, 10);
+		hi = dash ? strtoul(dash + 1, NULL, 10) : lo;
+		for (unsigned long cpu = lo; cpu <= hi && cpu < CPU_SETSIZE; cpu++)
+			CPU_SET(cpu, &set);
+	}
+	free(copy);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		die_errno("set cpu affinity %s", list);
+}
+
+void op_session_keyring(struct reader *r)
+{
+	const char *name = rd_str(r);
+	/* KEYCTL_JOIN_SESSION_KEYRING = 1; ENOSYS means keyrings are not built in: nothing to isolate. */
+	if (syscall(SYS_keyctl, 1, name) < 0 && errno != ENOSYS)
+		die_errno("join session keyring %s", name);
+}
+
+void op_close_fd(struct reader *r)
+{
+	close((int)rd_u64(r));
+}
