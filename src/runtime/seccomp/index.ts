@@ -1,0 +1,3 @@
+export { compileSeccomp, nativeSeccompArch } from './compile';
+export { seccompFeatures, type SeccompFeatures } from './features';
+export type { CompileOptions, CompiledSeccomp, SeccompArg, SeccompConfig, SeccompSyscall } from './types';
