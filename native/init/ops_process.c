@@ -98,17 +98,26 @@ void op_caps(struct reader *r)
 	uint64_t bounding = rd_u64(r), effective = rd_u64(r), permitted = rd_u64(r);
 	uint64_t inheritable = rd_u64(r), ambient = rd_u64(r);
 	int last = CAP_LAST_CAP;
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int lastfd = openat(ctx.proc_fd, "sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	FILE *f = lastfd >= 0 ? fdopen(lastfd, "re") : NULL;
 	if (f) {
 		if (fscanf(f, "%d", &last) != 1)
 			last = CAP_LAST_CAP;
 		fclose(f);
 	}
+	/* After a change of uid only the permitted set is left: raise it to drop from the bounding set. */
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct cur[2];
+	if (syscall(SYS_capget, &hdr, cur) < 0)
+		die_errno("capget");
+	cur[0].effective = cur[0].permitted;
+	cur[1].effective = cur[1].permitted;
+	if (syscall(SYS_capset, &hdr, cur) < 0)
+		die_errno("capset");
 	for (int cap = 0; cap <= last && cap < 64; cap++)
 		if (!(bounding >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
 			die_errno("drop capability %d from the bounding set", cap);
 
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2] = {
 		{ (uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable },
 		{ (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32) },

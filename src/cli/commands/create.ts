@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { globals } from '../context';
+import { count, type Wrap } from './index';
+
+export function createOptions(cmd: Command): Command {
+  return cmd
+    .option('-b, --bundle <dir>', 'path to the bundle', '.')
+    .option('--console-socket <path>', 'unix socket that receives the pty master of a terminal')
+    .option('--pid-file <file>', 'file to write the init pid to')
+    .option('--no-pivot', 'use MS_MOVE and chroot instead of pivot_root')
+    .option('--no-new-keyring', 'do not give the container a new session keyring')
+    .option('--preserve-fds <n>', 'pass fds 3..3+n-1 to the container', count, 0)
+    .option('--pidfd-socket <path>', 'not supported');
+}
+
+export interface CreateFlags {
+  bundle: string;
+  consoleSocket?: string;
+  pidFile?: string;
+  pivot: boolean;
+  newKeyring: boolean;
+  preserveFds: number;
+}
+
+export function createArgs(cmd: Command, id: string, o: CreateFlags) {
+  const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
+  return {
+    root: globals(cmd).root,
+    id,
+    bundle: o.bundle,
+    pidFile: o.pidFile,
+    consoleSocket: o.consoleSocket,
+    noPivot: !o.pivot,
+    noNewKeyring: !o.newKeyring,
+    // systemd socket activation: the listening fds go through too.
+    preserveFds: o.preserveFds + listenFds,
+  };
+}
+
+export function registerCreate(program: Command, wrap: Wrap): void {
+  createOptions(program.command('create').description('create a container').argument('<container-id>')).action(
+    wrap('create', async (id: string, o: CreateFlags, cmd: Command) => {
+      const { create } = await import('../../runtime/ops/create');
+      await create(createArgs(cmd, id, o));
+    }),
+  );
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { globals } from '../context';
+import type { Wrap } from './index';
+
+export function registerDelete(program: Command, wrap: Wrap): void {
+  program
+    .command('delete')
+    .description('delete a container and what it holds')
+    .argument('<container-id>')
+    .option('-f, --force', 'kill the container first when it is running')
+    .action(
+      wrap('delete', async (id: string, o: { force?: boolean }, cmd: Command) => {
+        const { deleteContainer } = await import('../../runtime/ops/delete');
+        await deleteContainer(globals(cmd).root, id, { force: o.force });
+      }),
+    );
+}

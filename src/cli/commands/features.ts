@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import type { Wrap } from './index';
+
+export function registerFeatures(program: Command, wrap: Wrap): void {
+  program
+    .command('features')
+    .description('print what this runtime supports as JSON')
+    .action(
+      wrap('features', async () => {
+        const { features } = await import('../../runtime/ops/features');
+        process.stdout.write(JSON.stringify(features(), null, '    ') + '\n');
+      }),
+    );
+}

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { globals } from '../context';
+import type { Wrap } from './index';
+
+export function registerList(program: Command, wrap: Wrap): void {
+  program
+    .command('list')
+    .alias('ls')
+    .description('list containers')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .option('-q, --quiet', 'print only the ids')
+    .action(
+      wrap('list', async (o: { format: string; quiet?: boolean }, cmd: Command) => {
+        const { list } = await import('../../runtime/ops/state');
+        const all = list(globals(cmd).root);
+        if (o.quiet) process.stdout.write(all.map((c) => c.id + '\n').join(''));
+        else if (o.format === 'json') process.stdout.write(JSON.stringify(all) + '\n');
+        else if (o.format === 'table') process.stdout.write(table(all));
+        else throw new Error(`invalid format "${o.format}"`);
+      }),
+    );
+}
+
+function table(rows: Array<{ id: string; pid: number; status: string; bundle: string; created: string; owner: string }>): string {
+  const cells = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])];
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  return cells.map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]! + 3))).join('') + '\n').join('');
+}

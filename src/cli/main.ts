@@ -1,0 +1,46 @@
+import { Command, CommanderError } from 'commander';
+import { VERSION, SPEC_VERSION, globals, writeLog } from './context';
+import { registerCommands } from './commands';
+
+/** One-line errors, runc's exit code 1, and the json log that engines read. */
+function fail(program: Command, command: string, err: unknown): never {
+  const msg = err instanceof Error ? err.message : String(err);
+  const g = globals(program);
+  writeLog(g, 'error', msg);
+  process.stderr.write(`tsrunc: ${command}: ${msg}\n`);
+  if (g.debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const program = new Command('tsrunc')
+    .description('an OCI container runtime, runc-compatible')
+    .version(`tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}`, '-v, --version')
+    .option('--root <dir>', 'state directory (default /run/tsrunc)')
+    .option('--log <file>', 'log file (default: stderr only)')
+    .option('--log-format <format>', 'log format: text or json', 'text')
+    .option('--debug', 'print debug information')
+    .option('--systemd-cgroup', 'use the systemd cgroup driver (not supported)')
+    .option('--rootless <value>', 'ignored: rootless mode is detected')
+    .option('--criu <path>', 'ignored: checkpointing is not supported')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error: ') ? `tsrunc: ${s.slice(7)}` : s) });
+
+  registerCommands(program, (command, action) => async (...args: unknown[]) => {
+    try {
+      if (program.opts().systemdCgroup) throw new Error('the systemd cgroup driver is not supported');
+      await action(...args);
+    } catch (err) {
+      fail(program, command, err);
+    }
+  });
+
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 1);
+    throw err;
+  }
+}
+
+void main();

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import { RuntimeError } from './errors';
+import { initHelperPath, native } from './native';
+import { Msg } from './plan/ops';
+
+export interface HelperMessage {
+  tag: string;
+  payload: string;
+}
+
+/**
+ * One tsrunc-init process tree, seen from the runtime: the sync socket and the first process.
+ * The first process forks the container init and exits; the init talks on the same socket.
+ */
+export class HelperSession {
+  private closed = false;
+
+  private constructor(
+    readonly pid: number,
+    private readonly pidfd: number,
+    private readonly sock: number,
+  ) {}
+
+  /** Starts tsrunc-init with `fds[i]` as its fd i, inside the cgroup `cgroupFd` (-1: ours). */
+  static spawn(fds: number[], cgroupFd: number): HelperSession {
+    const { pid, pidfd, sock } = native().spawnHelper(initHelperPath(), fds, cgroupFd);
+    return new HelperSession(pid, pidfd, sock);
+  }
+
+  send(tag: string, payload: Buffer | string = ''): void {
+    native().sendMsg(this.sock, Buffer.concat([Buffer.from(tag), Buffer.from(payload)]));
+  }
+
+  sendPlan(plan: Buffer): void {
+    native().sendMsg(this.sock, plan);
+  }
+
+  /** The next message, or null when every helper process has closed the socket. */
+  async next(): Promise<HelperMessage | null> {
+    for (;;) {
+      const msg = native().recvMsg(this.sock);
+      if (msg) {
+        for (const fd of msg.fds) fs.closeSync(fd);
+        if (msg.data.length === 0) return null;
+        const text = msg.data.toString('utf8');
+        if (text[0] === Msg.ERROR) throw new RuntimeError(text.slice(1));
+        return { tag: text[0]!, payload: text.slice(1) };
+      }
+      await native().waitReadable(this.sock);
+    }
+  }
+
+  /** Waits for the first helper process to exit (it must, after OP_FORK) and reaps it. */
+  async reapFirst(): Promise<{ code: number | null; signal: number | null }> {
+    for (;;) {
+      const status = native().reapPidfd(this.pidfd);
+      if (status) return status;
+      await native().waitReadable(this.pidfd);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.sock);
+    fs.closeSync(this.pidfd);
+  }
+}

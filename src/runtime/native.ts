@@ -1,0 +1,42 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions (native/addon/). */
+export interface Native {
+  spawnHelper(helperPath: string, fds: number[], cgroupFd: number): { pid: number; pidfd: number; sock: number };
+  sendMsg(fd: number, data: Buffer, fds?: number[]): number;
+  recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
+  waitReadable(fd: number): Promise<void>;
+  flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): boolean;
+  reapPidfd(pidfd: number): { code: number | null; signal: number | null } | null;
+  setChildSubreaper(): void;
+}
+
+/** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */
+export function packageRoot(): string {
+  let dir = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'binding.gyp'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the tsrunc package root (binding.gyp)');
+    dir = parent;
+  }
+  return dir;
+}
+
+let loaded: Native | undefined;
+
+export function native(): Native {
+  if (!loaded) {
+    const file = path.join(packageRoot(), 'build', 'Release', 'tsrunc.node');
+    loaded = createRequire(path.join(packageRoot(), 'package.json'))(file) as Native;
+  }
+  return loaded;
+}
+
+export function initHelperPath(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'tsrunc-init');
+}

@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import { loadBundleConfig } from '../config/load';
+import { validateConfig } from '../config/validate';
+import type { Spec } from '../config/types';
+import { ConfigError, RuntimeError } from '../errors';
+import { HelperSession } from '../helper';
+import { buildCreatePlan } from '../plan/build';
+import { Msg } from '../plan/ops';
+import { openContainerCgroup, type ContainerCgroup } from './container-cgroup';
+import { validateId } from '../state/id';
+import type { ContainerRecord } from '../state/record';
+import { processStartTime } from '../state/status';
+import { StateStore, type LockedDir } from '../state/store';
+import { ociState } from './state';
+import { killAndWait } from './kill';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+}
+
+/** `create`: everything up to the user's program, which waits for `start`. */
+export async function create(opts: CreateOptions): Promise<ContainerRecord> {
+  validateId(opts.id);
+  const { spec, bundle, rootfs } = loadBundleConfig(opts.bundle);
+  validateConfig(spec);
+  if (!spec.process?.args?.length) throw new ConfigError('process.args', 'at least one argument is required');
+  if (spec.process.terminal && !opts.consoleSocket)
+    throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
+
+  const store = new StateStore(opts.root);
+  const dir = store.createDir(opts.id);
+  let cgroup: ContainerCgroup | undefined;
+  let session: HelperSession | undefined;
+  let initPid = 0;
+  try {
+    cgroup = openContainerCgroup(spec, opts.id);
+    const record = await spawnInit(spec, rootfs, opts, dir, cgroup, (s) => (session = s), (pid) => (initPid = pid));
+    record.bundle = bundle;
+    record.rootfs = rootfs;
+    dir.write(record);
+    if (opts.pidFile) writePidFile(opts.pidFile, record.pid);
+    session!.send(Msg.GO, JSON.stringify(ociState(record, 'created')));
+    session!.close();
+    dir.release();
+    return record;
+  } catch (err) {
+    // Leave the system as if create had never run.
+    if (initPid) await killAndWait(initPid);
+    if (session) {
+      await session.reapFirst().catch(() => undefined);
+      session.close();
+    }
+    cgroup?.remove();
+    dir.remove();
+    if (opts.pidFile) fs.rmSync(opts.pidFile, { force: true });
+    throw err;
+  }
+}
+
+async function spawnInit(
+  spec: Spec,
+  rootfs: string,
+  opts: CreateOptions,
+  dir: LockedDir,
+  cgroup: ContainerCgroup,
+  onSession: (s: HelperSession) => void,
+  onPid: (pid: number) => void,
+): Promise<ContainerRecord> {
+  const preserveFds = opts.preserveFds ?? 0;
+  const stateDirFd = fs.openSync(dir.path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  const plan = buildCreatePlan(spec, {
+    id: opts.id,
+    rootfs,
+    noPivot: opts.noPivot,
+    noNewKeyring: opts.noNewKeyring,
+    preserveFds,
+    stateDirFd: 3 + preserveFds,
+  });
+  const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];
+  const cgroupFd = cgroup.openFd();
+  let session: HelperSession;
+  try {
+    session = HelperSession.spawn(fds, cgroupFd);
+  } finally {
+    fs.closeSync(stateDirFd);
+    if (cgroupFd >= 0) fs.closeSync(cgroupFd);
+  }
+  onSession(session);
+  session.sendPlan(plan.encode());
+
+  let pid = 0;
+  for (;;) {
+    const msg = await session.next();
+    if (!msg) throw new RuntimeError('container init exited before the container was created');
+    if (msg.tag === Msg.MAPS) {
+      writeIdMaps(Number(msg.payload), spec);
+      session.send(Msg.GO);
+    } else if (msg.tag === Msg.PID) {
+      pid = Number(msg.payload);
+      onPid(pid);
+      // Once the first helper is gone the init has been reparented (to us when we are a subreaper).
+      await session.reapFirst();
+    } else if (msg.tag === Msg.SYNC) {
+      session.send(Msg.GO);
+    } else if (msg.tag === Msg.READY) {
+      break;
+    }
+  }
+  const startTime = processStartTime(pid);
+  if (startTime === null) throw new RuntimeError('container init exited before the container was created');
+  return {
+    ociVersion: spec.ociVersion,
+    id: opts.id,
+    pid,
+    pidStartTime: startTime,
+    bundle: '',
+    rootfs: '',
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: spec.annotations ?? {},
+    cgroupDir: cgroup.dir,
+    cgroupOwned: cgroup.owned,
+    ownPidNamespace: (spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
+    hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop, startContainer: spec.hooks?.startContainer },
+  };
+}
+
+/** tsrunc's own stdio go to the container; a closed one is replaced by /dev/null. */
+function stdioFds(): number[] {
+  return [0, 1, 2].map((fd) => {
+    try {
+      fs.fstatSync(fd);
+      return fd;
+    } catch {
+      return fs.openSync('/dev/null', fd === 0 ? 'r' : 'w');
+    }
+  });
+}
+
+function writeIdMaps(pid: number, spec: Spec): void {
+  const lines = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
+    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  fs.writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
+  fs.writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
+}
+
+function writePidFile(file: string, pid: number): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, String(pid));
+  fs.renameSync(tmp, file);
+}

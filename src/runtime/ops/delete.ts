@@ -1,0 +1,37 @@
+import { RuntimeError } from '../errors';
+import { containerStatus } from '../state/status';
+import { StateStore } from '../state/store';
+import { removeCgroupDirs } from './container-cgroup';
+import { killAndWait } from './kill';
+
+export interface DeleteOptions {
+  force?: boolean;
+}
+
+/** `delete`: a stopped (or created) container's resources go; `force` kills a running one first. */
+export async function deleteContainer(root: string, id: string, opts: DeleteOptions = {}): Promise<void> {
+  const store = new StateStore(root);
+  let dir;
+  try {
+    dir = store.lock(id);
+  } catch (err) {
+    if (opts.force && err instanceof RuntimeError) {
+      store.dir(id); // still validates the id
+      return;
+    }
+    throw err;
+  }
+  try {
+    const record = dir.read();
+    const status = containerStatus(record, dir.path);
+    // Like runc: a created container never ran user code and may go without --force.
+    if ((status === 'running' || status === 'paused') && !opts.force)
+      throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+    if (status !== 'stopped') await killAndWait(record.pid);
+    if (record.cgroupDir && record.cgroupOwned) removeCgroupDirs(record.cgroupDir, record.cgroupDir);
+  } catch (err) {
+    dir.release();
+    throw err;
+  }
+  dir.remove();
+}

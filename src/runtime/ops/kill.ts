@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import { constants } from 'node:os';
+import { ConfigError, RuntimeError } from '../errors';
+import { native } from '../native';
+import type { ContainerRecord } from '../state/record';
+import { containerStatus, processStartTime } from '../state/status';
+import { StateStore } from '../state/store';
+import { cgroupPids } from './container-cgroup';
+
+/** Parses a signal given as a name (KILL, SIGKILL) or a number. */
+export function parseSignal(signal: string | number | undefined): number {
+  if (signal === undefined || signal === '') return constants.signals.SIGTERM;
+  if (typeof signal === 'number' || /^\d+$/.test(signal)) {
+    const n = Number(signal);
+    if (n < 1 || n > 64) throw new ConfigError('signal', `invalid signal ${signal}`);
+    return n;
+  }
+  const name = signal.toUpperCase();
+  const full = (name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof constants.signals;
+  const n = constants.signals[full];
+  if (n === undefined) throw new ConfigError('signal', `unknown signal "${signal}"`);
+  return n;
+}
+
+export interface KillOptions {
+  all?: boolean;
+}
+
+/** `kill`: a signal to the init (or every process of the container with `all`). */
+export function kill(root: string, id: string, signal: string | number | undefined, opts: KillOptions = {}): void {
+  const sig = parseSignal(signal);
+  const store = new StateStore(root);
+  const record = store.read(id);
+  const status = containerStatus(record, store.dir(id));
+  if (status === 'stopped') throw new RuntimeError('container not running');
+  if (opts.all && !record.ownPidNamespace && record.cgroupDir) {
+    for (const pid of cgroupPids(record.cgroupDir)) signalPid(pid, sig);
+    return;
+  }
+  signalInit(record, sig);
+}
+
+/** Signals the init through a pidfd, after checking it is still our init (pid reuse). */
+export function signalInit(record: ContainerRecord, sig: number): boolean {
+  let pidfd: number;
+  try {
+    pidfd = native().pidfdOpen(record.pid);
+  } catch {
+    return false;
+  }
+  try {
+    if (processStartTime(record.pid) !== record.pidStartTime) return false;
+    return native().pidfdSendSignal(pidfd, sig);
+  } finally {
+    fs.closeSync(pidfd);
+  }
+}
+
+function signalPid(pid: number, sig: number): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // exited meanwhile
+  }
+}
+
+/** SIGKILL a process and wait until it is gone (reaping it when it is our child). */
+export async function killAndWait(pid: number): Promise<void> {
+  let pidfd: number;
+  try {
+    pidfd = native().pidfdOpen(pid);
+  } catch {
+    return; // already gone
+  }
+  try {
+    native().pidfdSendSignal(pidfd, constants.signals.SIGKILL);
+    await native().waitReadable(pidfd);
+    try {
+      native().reapPidfd(pidfd);
+    } catch {
+      // not our child: its parent reaps it
+    }
+  } finally {
+    fs.closeSync(pidfd);
+  }
+}
+

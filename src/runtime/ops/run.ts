@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import { constants } from 'node:os';
+import { native } from '../native';
+import { create, type CreateOptions } from './create';
+import { deleteContainer } from './delete';
+import { signalInit } from './kill';
+import { start } from './start';
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  keep?: boolean;
+  noSubreaper?: boolean;
+}
+
+/** Signals a foreground `run` passes on to the container, as runc does. */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * `run`: create and start; in the foreground, wait for the init and delete the container.
+ * Returns the exit status a shell would report (128+N for signal N), or 0 when detached.
+ */
+export async function run(opts: RunOptions): Promise<number> {
+  // As subreaper the init (a grandchild: the first helper exits) becomes our child to wait for.
+  if (!opts.detach && !opts.noSubreaper) native().setChildSubreaper();
+  const record = await create(opts);
+  let pidfd = -1;
+  try {
+    if (!opts.detach) pidfd = native().pidfdOpen(record.pid);
+    await start(opts.root, opts.id);
+  } catch (err) {
+    if (pidfd >= 0) fs.closeSync(pidfd);
+    await deleteContainer(opts.root, opts.id, { force: true });
+    throw err;
+  }
+  if (opts.detach) return 0;
+
+  const forward = (sig: NodeJS.Signals) => signalInit(record, constants.signals[sig]);
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    const status = await waitExit(pidfd, record.pid);
+    return status;
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+    fs.closeSync(pidfd);
+    if (!opts.keep) await deleteContainer(opts.root, opts.id, { force: true });
+  }
+}
+
+async function waitExit(pidfd: number, pid: number): Promise<number> {
+  for (;;) {
+    await native().waitReadable(pidfd);
+    try {
+      const status = native().reapPidfd(pidfd);
+      if (status) return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
+    } catch {
+      // Not our child (no subreaper): it has exited, but its status is not ours to read.
+      void pid;
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { ContainerRecord, Status } from '../state/record';
+import { containerStatus } from '../state/status';
+import { StateStore } from '../state/store';
+
+/** The OCI state (runtime.md "State"), as hooks and seccomp listeners receive it. */
+export function ociState(record: ContainerRecord, status: Status) {
+  return {
+    ociVersion: record.ociVersion,
+    id: record.id,
+    status,
+    pid: status === 'stopped' ? 0 : record.pid,
+    bundle: record.bundle,
+    annotations: record.annotations,
+  };
+}
+
+/** What `tsrunc state` prints: the OCI state plus runc's extra fields. */
+export interface StateView {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+}
+
+export function stateView(record: ContainerRecord, status: Status): StateView {
+  return {
+    ociVersion: record.ociVersion,
+    id: record.id,
+    pid: status === 'stopped' ? 0 : record.pid,
+    status,
+    bundle: record.bundle,
+    rootfs: record.rootfs,
+    created: record.created,
+    owner: record.owner,
+    annotations: record.annotations,
+  };
+}
+
+export function state(root: string, id: string): StateView {
+  const store = new StateStore(root);
+  const record = store.read(id);
+  return stateView(record, containerStatus(record, store.dir(id)));
+}
+
+/** All containers, as `tsrunc list` shows them. */
+export function list(root: string): StateView[] {
+  const store = new StateStore(root);
+  return store.ids().flatMap((id) => {
+    try {
+      const record = store.read(id);
+      return [stateView(record, containerStatus(record, store.dir(id)))];
+    } catch {
+      return []; // removed while we listed
+    }
+  });
+}

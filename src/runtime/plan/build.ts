@@ -1,0 +1,226 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Spec, Mount, LinuxDevice } from '../config/types';
+import { parseMountOptions } from '../config/mount-options';
+import { namespaceFlag } from '../config/namespaces';
+import { capabilityMask } from '../config/capabilities';
+import { rlimitNumber } from '../config/rlimits';
+import { compileSeccomp } from '../seccomp';
+import { ConfigError } from '../errors';
+import { MountFlag } from './ops';
+import { Plan, s, u64, u64v, strv, blob } from './encode';
+
+const MS_REC = 0x4000;
+const MS_SLAVE = 1 << 19;
+const MS_PRIVATE = 1 << 18;
+const MS_SHARED = 1 << 20;
+const MS_UNBINDABLE = 1 << 17;
+const CLONE_NEWUSER = 0x10000000;
+const CLONE_NEWNS = 0x00020000;
+const CLONE_NEWPID = 0x20000000;
+const CLONE_NEWTIME = 0x00000080;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+/** What the runtime knows beyond config.json when it builds a plan. */
+export interface PlanOptions {
+  id: string;
+  rootfs: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** Fds 3..3+preserveFds-1 go through to the container. */
+  preserveFds: number;
+  /** Fd numbers, as the helper will see them, of what the runtime hands over. */
+  stateDirFd: number;
+  seccompListenerFd?: number;
+}
+
+/** The devices every container gets (runtime-spec "Default Devices"). */
+export const DEFAULT_DEVICES: ReadonlyArray<{ path: string; major: number; minor: number }> = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+const DEV_SYMLINKS: ReadonlyArray<[string, string]> = [
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+];
+
+const PROPAGATION: Record<string, number> = {
+  shared: MS_SHARED,
+  slave: MS_SLAVE,
+  private: MS_PRIVATE,
+  unbindable: MS_UNBINDABLE,
+  rshared: MS_SHARED | MS_REC,
+  rslave: MS_SLAVE | MS_REC,
+  rprivate: MS_PRIVATE | MS_REC,
+  runbindable: MS_UNBINDABLE | MS_REC,
+};
+
+/** Turns a validated config into the steps tsrunc-init runs to create the container. */
+export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
+  const plan = new Plan();
+  const namespaces = spec.linux?.namespaces ?? [];
+  const userns = namespaces.find((n) => n.type === 'user');
+  if (!namespaces.some((n) => n.type === 'mount'))
+    throw new ConfigError('linux.namespaces', 'a mount namespace is required');
+
+  addNamespaceSteps(plan, spec);
+  plan.add('SETSID', 'process');
+  addRootfsSteps(plan, spec, opts, userns !== undefined);
+  addProcessSteps(plan, spec, opts);
+  return plan;
+}
+
+function addNamespaceSteps(plan: Plan, spec: Spec): void {
+  const namespaces = spec.linux?.namespaces ?? [];
+  // Join the user namespace first: it owns whatever is joined or created after it.
+  const ordered = namespaces.map((ns, i) => ({ ns, i })).sort((a, b) => Number(b.ns.type === 'user') - Number(a.ns.type === 'user'));
+  for (const { ns, i } of ordered)
+    if (ns.path) plan.add('SETNS', `linux.namespaces[${i}].path`, s(ns.path), u64(namespaceFlag(ns.type)));
+
+  let flags = 0;
+  for (const ns of namespaces) if (!ns.path) flags |= namespaceFlag(ns.type);
+  if (flags & CLONE_NEWUSER) {
+    plan.add('UNSHARE', 'linux.namespaces', u64(CLONE_NEWUSER));
+    plan.add('USERNS_MAPS', 'linux.uidMappings');
+    flags &= ~CLONE_NEWUSER;
+  }
+  if (flags) plan.add('UNSHARE', 'linux.namespaces', u64(flags));
+  const offsets = spec.linux?.timeOffsets;
+  if (flags & CLONE_NEWTIME && offsets) {
+    const lines = Object.entries(offsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
+    plan.add('TIMENS_OFFSETS', 'linux.timeOffsets', s(lines.join('\n') + '\n'));
+  }
+  // A new pid or time namespace applies to children only: the init is a child of this helper.
+  void CLONE_NEWPID;
+  plan.add('FORK', 'linux.namespaces');
+}
+
+function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean): void {
+  void CLONE_NEWNS;
+  // Nothing we mount may propagate back to the host.
+  plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(MS_SLAVE | MS_REC));
+  plan.add('ROOTFS', 'root.path', s(opts.rootfs));
+  plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
+
+  const mounts = spec.mounts ?? [];
+  mounts.forEach((m, i) => addMount(plan, m, `mounts[${i}]`));
+
+  // runc's rule: a /dev bound from the host already has its devices.
+  const devBound = mounts.some((m) => path.normalize(m.destination) === '/dev' && isBind(m));
+  if (!devBound) {
+    const userDevices = spec.linux?.devices ?? [];
+    const defaults = DEFAULT_DEVICES.filter((d) => !userDevices.some((u) => u.path === d.path));
+    for (const d of defaults) addDevice(plan, { path: d.path, type: 'c', major: d.major, minor: d.minor, fileMode: 0o666, uid: 0, gid: 0 }, 'linux.devices (default)', inUserns);
+    userDevices.forEach((d, i) => addDevice(plan, d, `linux.devices[${i}]`, inUserns));
+    for (const [target, link] of DEV_SYMLINKS) plan.add('SYMLINK', 'linux.devices (default)', s(target), s(link));
+    if (mounts.some((m) => path.normalize(m.destination) === '/dev/pts'))
+      plan.add('SYMLINK', 'linux.devices (default)', s('pts/ptmx'), s('/dev/ptmx'));
+  }
+
+  if (spec.hostname !== undefined) plan.add('HOSTNAME', 'hostname', s(spec.hostname));
+  if (spec.domainname !== undefined) plan.add('DOMAINNAME', 'domainname', s(spec.domainname));
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
+    plan.add('SYSCTL', `linux.sysctl.${key}`, s(key.replaceAll('.', '/')), s(value));
+
+  plan.add(opts.noPivot ? 'CHROOT' : 'PIVOT_ROOT', 'root.path');
+  (spec.linux?.maskedPaths ?? []).forEach((p, i) => plan.add('MASK_PATH', `linux.maskedPaths[${i}]`, s(p)));
+  (spec.linux?.readonlyPaths ?? []).forEach((p, i) => plan.add('READONLY_PATH', `linux.readonlyPaths[${i}]`, s(p)));
+  if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO', 'root.readonly');
+  const rootProp = spec.linux?.rootfsPropagation;
+  if (rootProp) plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(PROPAGATION[rootProp]!));
+}
+
+function isBind(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function addMount(plan: Plan, m: Mount, where: string): void {
+  const o = parseMountOptions(m.options ?? [], where, m.type);
+  const bind = isBind(m);
+  let fstype = m.type ?? '';
+  let mflags = 0;
+  if (bind) {
+    mflags |= MountFlag.BIND;
+    // A file bound onto a file needs a file as its mount point.
+    if (m.source && isFile(m.source)) mflags |= MountFlag.FILE;
+  }
+  // On a cgroup v2 host a "cgroup" mount is the unified hierarchy, as runc does.
+  if (fstype === 'cgroup' || fstype === 'cgroup2') {
+    fstype = 'cgroup2';
+    mflags |= MountFlag.CGROUP2;
+  }
+  if (o.recursive) mflags |= MountFlag.RECURSIVE;
+  const flags = o.flags | (o.rbind ? MS_REC : 0);
+  plan.add('MOUNT', where, s(bind ? path.resolve(m.source ?? '') : (m.source ?? fstype)), s(m.destination), s(fstype), u64(flags), s(o.data), u64(o.propagation), u64(o.attrSet), u64(o.attrClr), u64(mflags));
+}
+
+function isFile(p: string): boolean {
+  try {
+    return !fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function addDevice(plan: Plan, d: LinuxDevice, where: string, inUserns: boolean): void {
+  // In a user namespace mknod is not allowed: bind the host's node instead.
+  if (inUserns) {
+    plan.add('BIND_DEVICE', where, s(d.path), s(d.path));
+    return;
+  }
+  const type = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+  const perm = d.fileMode ?? 0o666;
+  plan.add('MKNOD', where, s(d.path), u64(type | (perm & 0o7777)), u64(d.major ?? 0), u64(d.minor ?? 0), u64(d.uid ?? 0), u64(d.gid ?? 0));
+}
+
+function addProcessSteps(plan: Plan, spec: Spec, opts: PlanOptions): void {
+  const proc = spec.process!;
+  plan.add('CHDIR', 'process.cwd', s(proc.cwd || '/'));
+  const env = proc.env ?? [];
+  const pathVar = env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  plan.add('FIND_EXEC', 'process.args[0]', s(proc.args![0]!), s(pathVar));
+
+  (proc.rlimits ?? []).forEach((r, i) => plan.add('RLIMIT', `process.rlimits[${i}]`, u64(rlimitNumber(r.type)), u64(r.soft), u64(r.hard)));
+  if (proc.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', 'process.oomScoreAdj', u64(proc.oomScoreAdj));
+  if (!opts.noNewKeyring) plan.add('SESSION_KEYRING', 'process', s(`_ses.${opts.id}`.slice(0, 200)));
+
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  if (user.umask !== undefined) plan.add('UMASK', 'process.user.umask', u64(user.umask));
+  const seccomp = spec.linux?.seccomp;
+  const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
+  const seccompStep = () =>
+    plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(opts.seccompListenerFd ?? -1));
+  // Without no_new_privs only a privileged process may load a filter: load it before dropping privileges.
+  if (compiled && !proc.noNewPrivileges) seccompStep();
+  plan.add('SETGROUPS', 'process.user.additionalGids', u64v(user.additionalGids ?? []));
+  plan.add('SETGID', 'process.user.gid', u64(user.gid));
+  plan.add('SETUID', 'process.user.uid', u64(user.uid));
+  const caps = proc.capabilities ?? {};
+  plan.add(
+    'CAPS',
+    'process.capabilities',
+    u64(capabilityMask(caps.bounding ?? [], 'process.capabilities.bounding')),
+    u64(capabilityMask(caps.effective ?? [], 'process.capabilities.effective')),
+    u64(capabilityMask(caps.permitted ?? [], 'process.capabilities.permitted')),
+    u64(capabilityMask(caps.inheritable ?? [], 'process.capabilities.inheritable')),
+    u64(capabilityMask(caps.ambient ?? [], 'process.capabilities.ambient')),
+  );
+
+  plan.add('READY', 'create');
+  plan.add('WAIT_START', 'start');
+  if (proc.noNewPrivileges) {
+    plan.add('NO_NEW_PRIVS', 'process.noNewPrivileges');
+    // As late as possible: the user's program needs nothing but execve allowed.
+    if (compiled) seccompStep();
+  }
+  plan.add('EXEC', 'process.args', strv(proc.args!), strv(env), u64(3 + opts.preserveFds));
+}

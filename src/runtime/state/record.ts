@@ -1,0 +1,35 @@
+/** What tsrunc keeps about a container in <root>/<id>/state.json. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** Init pid in the runtime's pid namespace, and its start time (clock ticks) to detect pid reuse. */
+  pid: number;
+  pidStartTime: number;
+  bundle: string;
+  rootfs: string;
+  /** RFC 3339 creation time. */
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+  /** Absolute cgroup v2 directory, or "" when none. */
+  cgroupDir: string;
+  /** Whether tsrunc created the cgroup (and must remove it). */
+  cgroupOwned: boolean;
+  /** Whether the init has its own pid namespace (kill --all and delete rely on it). */
+  ownPidNamespace: boolean;
+  /** The hooks still to run after create (poststart, poststop). */
+  hooks: {
+    poststart?: HookRecord[];
+    poststop?: HookRecord[];
+    startContainer?: HookRecord[];
+  };
+}
+
+export interface HookRecord {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';

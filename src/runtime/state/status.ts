@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ContainerRecord, Status } from './record';
+import { START_SOCKET } from './store';
+
+/** Start time of a live (non-zombie) process in clock ticks, or null when there is none. */
+export function processStartTime(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name may contain spaces and parentheses: fields follow the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return null;
+  return Number(fields[19]);
+}
+
+/** The status is derived from the init process itself, never trusted from disk. */
+export function containerStatus(record: ContainerRecord, dir: string): Status {
+  if (record.pid <= 0 || processStartTime(record.pid) !== record.pidStartTime) return 'stopped';
+  if (fs.existsSync(path.join(dir, START_SOCKET))) return 'created';
+  if (record.cgroupDir && isFrozen(record.cgroupDir)) return 'paused';
+  return 'running';
+}
+
+function isFrozen(cgroupDir: string): boolean {
+  try {
+    return /^frozen 1$/m.test(fs.readFileSync(path.join(cgroupDir, 'cgroup.events'), 'utf8'));
+  } catch {
+    return false;
+  }
+}
