@@ -17,7 +17,11 @@
 //   (libseccomp leaves overlapping conditional rules with different actions unspecified).
 // - Several args in one rule are ANDed, including two conditions on the same index (runc instead splits
 //   those into separate, ORed rules, a leftover of old libseccomp; AND is what the config says).
-// - Args are compared as u64 (seccomp_data.args[i], low word at +0, high word at +4).
+// - Args are compared as u64 (seccomp_data.args[i], low word at +0, high word at +4) on x86_64 and x32.
+//   On i386 only the low 32 bits of the arg and of the value are compared, as libseccomp does for 32-bit
+//   ABIs: the kernel takes 32-bit args there and the upper register halves carry no meaning. libseccomp
+//   also treats x32 as 32-bit; we do not, since x32 runs in 64-bit mode and most of its syscalls read
+//   full 64-bit registers, so a low-word check could be bypassed through the high word.
 import { ConfigError, RuntimeError } from '../errors';
 import { Assembler, BPF_JEQ_K, BPF_JGE_K, BPF_JGT_K, type Label } from './bpf';
 import {
@@ -120,13 +124,13 @@ export function compileSeccomp(
         const high = asm.label();
         const notMinus1 = asm.label();
         asm.jump(BPF_JGE_K, X32_SYSCALL_BIT, high, null);
-        if (has64) emitSearch(asm, handlers('SCMP_ARCH_X86_64'), 0, X32_SYSCALL_BIT, defaultAction);
+        if (has64) emitSearch(asm, handlers('SCMP_ARCH_X86_64'), 0, X32_SYSCALL_BIT, defaultAction, true);
         else asm.ret(BAD_ARCH_ACTION);
         asm.place(high);
         asm.jump(BPF_JEQ_K, 0xffffffff, null, notMinus1);
         asm.ret(defaultAction);
         asm.place(notMinus1);
-        if (hasX32) emitSearch(asm, handlers('SCMP_ARCH_X32'), X32_SYSCALL_BIT, 0xffffffff, defaultAction);
+        if (hasX32) emitSearch(asm, handlers('SCMP_ARCH_X32'), X32_SYSCALL_BIT, 0xffffffff, defaultAction, true);
         else asm.ret(BAD_ARCH_ACTION);
       },
     });
@@ -135,7 +139,7 @@ export function compileSeccomp(
     sections.push({
       audit: AUDIT_ARCH_I386,
       label: asm.label(),
-      emit: () => emitSearch(asm, handlers('SCMP_ARCH_X86'), 0, 0x100000000, defaultAction),
+      emit: () => emitSearch(asm, handlers('SCMP_ARCH_X86'), 0, 0x100000000, defaultAction, false),
     });
   }
   for (const s of sections) asm.jump(BPF_JEQ_K, s.audit, s.label, null);
@@ -284,7 +288,14 @@ function handlerKey(h: Handler | undefined, defaultAction: number): string {
  * Emits a binary search over [lo, hi) (the accumulator holds the syscall number, known to lie in that range)
  * down to runs of numbers with the same handler: about two instructions per run instead of one per syscall.
  */
-function emitSearch(asm: Assembler, handlers: Map<number, Handler>, lo: number, hi: number, defaultAction: number): void {
+function emitSearch(
+  asm: Assembler,
+  handlers: Map<number, Handler>,
+  lo: number,
+  hi: number,
+  defaultAction: number,
+  wideArgs: boolean,
+): void {
   const runs: { start: number; key: string; handler: Handler | undefined }[] = [];
   const push = (start: number, handler: Handler | undefined) => {
     const key = handlerKey(handler, defaultAction);
@@ -300,7 +311,7 @@ function emitSearch(asm: Assembler, handlers: Map<number, Handler>, lo: number, 
   }
   const emit = (from: number, to: number): void => {
     if (to - from === 1) {
-      emitHandler(asm, runs[from].handler, defaultAction);
+      emitHandler(asm, runs[from].handler, defaultAction, wideArgs);
       return;
     }
     const mid = (from + to) >>> 1;
@@ -313,12 +324,12 @@ function emitSearch(asm: Assembler, handlers: Map<number, Handler>, lo: number, 
   emit(0, runs.length);
 }
 
-function emitHandler(asm: Assembler, h: Handler | undefined, defaultAction: number): void {
+function emitHandler(asm: Assembler, h: Handler | undefined, defaultAction: number, wideArgs: boolean): void {
   if (!h) return asm.ret(defaultAction);
   if (h.kind === 'ret') return asm.ret(h.action);
   for (const rule of h.rules) {
     const next = asm.label();
-    for (const c of rule.conds) emitCond(asm, c, next);
+    for (const c of rule.conds) (wideArgs ? emitCond : emitCond32)(asm, c, next);
     asm.ret(rule.action);
     asm.place(next);
   }
@@ -326,6 +337,23 @@ function emitHandler(asm: Assembler, h: Handler | undefined, defaultAction: numb
 }
 
 const lo32 = (v: bigint) => Number(v & 0xffffffffn);
+
+/** emitCond for 32-bit ABIs: only the low words of the arg and of the value/valueTwo. */
+function emitCond32(asm: Assembler, c: Cond, fail: Label): void {
+  const v = lo32(c.value);
+  asm.load(DATA_ARGS + 8 * c.index);
+  switch (c.op) {
+    case 'SCMP_CMP_EQ': return asm.jump(BPF_JEQ_K, v, null, fail);
+    case 'SCMP_CMP_NE': return asm.jump(BPF_JEQ_K, v, fail, null);
+    case 'SCMP_CMP_GT': return asm.jump(BPF_JGT_K, v, null, fail);
+    case 'SCMP_CMP_GE': return asm.jump(BPF_JGE_K, v, null, fail);
+    case 'SCMP_CMP_LT': return asm.jump(BPF_JGE_K, v, fail, null);
+    case 'SCMP_CMP_LE': return asm.jump(BPF_JGT_K, v, fail, null);
+    case 'SCMP_CMP_MASKED_EQ':
+      if (v !== 0xffffffff) asm.and(v);
+      return asm.jump(BPF_JEQ_K, lo32(c.valueTwo), null, fail);
+  }
+}
 const hi32 = (v: bigint) => Number(v >> 32n);
 
 /** Falls through when the condition holds, jumps to `fail` otherwise. The accumulator is clobbered. */

@@ -20,7 +20,7 @@ const RET: Record<string, number> = {
   SCMP_ACT_NOTIFY: 0x7fc00000,
 };
 
-function action(name: string, errnoRet: number | undefined): number {
+export function action(name: string, errnoRet: number | undefined): number {
   const base = RET[name];
   if (base === undefined) throw new Error(`unknown action ${name}`);
   return name === 'SCMP_ACT_ERRNO' || name === 'SCMP_ACT_TRACE' ? (base | (errnoRet ?? 1)) >>> 0 : base;
@@ -59,9 +59,11 @@ export function evaluateJson(
   const uncond = rules.find((r) => r.args.length === 0);
   if (uncond) return uncond.act;
   for (const r of rules) {
+    // i386 args are 32-bit: only the low words count there (of the arg and of the rule's values).
+    const bits = abi === 'SCMP_ARCH_X86' ? 32 : 64;
     const ok = r.args.every((c) => {
-      const a = BigInt.asUintN(64, args[c.index] ?? 0n);
-      const v = BigInt(c.value);
+      const a = BigInt.asUintN(bits, args[c.index] ?? 0n);
+      const v = BigInt.asUintN(bits, BigInt(c.value));
       switch (c.op) {
         case 'SCMP_CMP_EQ': return a === v;
         case 'SCMP_CMP_NE': return a !== v;
@@ -69,7 +71,7 @@ export function evaluateJson(
         case 'SCMP_CMP_LE': return a <= v;
         case 'SCMP_CMP_GT': return a > v;
         case 'SCMP_CMP_GE': return a >= v;
-        case 'SCMP_CMP_MASKED_EQ': return (a & v) === BigInt(c.valueTwo ?? 0);
+        case 'SCMP_CMP_MASKED_EQ': return (a & v) === BigInt.asUintN(bits, BigInt(c.valueTwo ?? 0));
         default: throw new Error(`bad op ${c.op}`);
       }
     });
