@@ -1,0 +1,261 @@
+// The container's cgroup v2 directory: create (enabling controllers on the way), apply, freeze, kill, remove.
+import { constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync } from 'node:fs';
+import { posix } from 'node:path';
+import { RuntimeError } from '../errors';
+import { errnoCode, parseKeyValues, readCgroupFile, readOptional, sleep, writeCgroupFile } from './fsutil';
+import { cgroup2Mount, type MountInfo } from './mountinfo';
+import { cgroupDir } from './path';
+import { requiredControllers, resourceWrites, type CgroupWrite } from './resources';
+import { readStats, type Stats } from './stats';
+import type { LinuxResources } from './types';
+
+export interface CgroupOptions {
+  /** The cgroup2 mount to use (default: the first cgroup2 mount in /proc/self/mountinfo). */
+  mount?: MountInfo;
+}
+
+export interface CreateOptions extends CgroupOptions {
+  resources?: LinuxResources;
+  /** JSON path of `resources`, for errors. */
+  where?: string;
+}
+
+export interface OpenOptions extends CgroupOptions {
+  /** Directories `create` made (Cgroup.created), so `remove` can delete them again. */
+  created?: string[];
+}
+
+const POLL_MS = 5;
+
+export class Cgroup {
+  private constructor(
+    /** Absolute path in the cgroup2 hierarchy, e.g. /tsrunc/abc. */
+    readonly path: string,
+    /** Its directory, e.g. /sys/fs/cgroup/tsrunc/abc. */
+    readonly dir: string,
+    /** Directories this object created, outermost first; persist them to remove them later. */
+    readonly created: string[],
+  ) {}
+
+  /** Make the cgroup (mkdir -p) with the controllers `resources` need, and apply them. All or nothing. */
+  static create(path: string, opts: CreateOptions = {}): Cgroup {
+    const mount = opts.mount ?? cgroup2Mount();
+    const where = opts.where ?? 'linux.resources';
+    const needed = requiredControllers(opts.resources, where); // validates before touching anything
+    const top = cgroupDir(mount.root, mount);
+    checkAvailable(top, needed, where);
+    const cg = new Cgroup(path, cgroupDir(path, mount), []);
+    const enabled: [string, string][] = [];
+    try {
+      cg.makeDirs(top, needed, enabled);
+      cg.apply(opts.resources, where);
+    } catch (e) {
+      cg.rollback(enabled);
+      throw e;
+    }
+    return cg;
+  }
+
+  /** An existing cgroup. */
+  static open(path: string, opts: OpenOptions = {}): Cgroup {
+    const dir = cgroupDir(path, opts.mount ?? cgroup2Mount());
+    return new Cgroup(path, dir, opts.created ?? []);
+  }
+
+  /** mkdir each missing component below `top`, enabling `needed` in every ancestor's subtree_control. */
+  private makeDirs(top: string, needed: string[], enabled: [string, string][]): void {
+    const rel = posix.relative(top, this.dir);
+    if (!rel || rel.startsWith('..')) throw new RuntimeError(`cgroup ${this.path} is not below ${top}`);
+    let cur = top;
+    for (const part of rel.split('/')) {
+      enableControllers(cur, needed, enabled);
+      cur = posix.join(cur, part);
+      if (existsSync(cur)) continue;
+      mkdirSync(cur);
+      this.created.push(cur);
+    }
+  }
+
+  private rollback(enabled: [string, string][]): void {
+    for (const d of [...this.created].reverse()) rmdirQuiet(d);
+    for (const [d, c] of enabled.reverse()) {
+      try {
+        writeCgroupFile(posix.join(d, 'cgroup.subtree_control'), `-${c}`);
+      } catch {
+        /* best effort: a sibling may use it now */
+      }
+    }
+    this.created.length = 0;
+  }
+
+  /** An O_RDONLY|O_DIRECTORY fd of the directory, for clone3's CLONE_INTO_CGROUP. Caller closes it. */
+  fd(): number {
+    return openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  }
+
+  /** Move process `pid` into this cgroup. */
+  addProcess(pid: number): void {
+    this.write('cgroup.procs', String(pid));
+  }
+
+  /** Apply `linux.resources` (creation and `update`). */
+  apply(resources: LinuxResources | undefined, where = 'linux.resources'): void {
+    for (const w of resourceWrites(resources, where)) this.applyWrite(w);
+  }
+
+  private applyWrite(w: CgroupWrite): void {
+    if (w.notBelow) {
+      const cur = Number(readCgroupFile(posix.join(this.dir, w.notBelow)));
+      if (cur > Number(w.value)) {
+        throw new RuntimeError(`cannot set ${w.file} to ${w.value}: below the current usage ${cur} (${w.notBelow})`);
+      }
+    }
+    try {
+      this.write(w.file, w.value);
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+      if (w.fallback) this.write(w.fallback.file, w.fallback.value);
+      else if (!w.ignoreMissing) throw e;
+    }
+  }
+
+  private write(file: string, value: string): void {
+    try {
+      writeCgroupFile(posix.join(this.dir, file), value);
+    } catch (e) {
+      const err = new RuntimeError(`cannot write "${value}" to ${posix.join(this.dir, file)}: ${(e as Error).message}`, { cause: e });
+      (err as NodeJS.ErrnoException).code = errnoCode(e);
+      throw err;
+    }
+  }
+
+  /** Freeze every process of the cgroup; resolves once the kernel reports it frozen. */
+  async freeze(timeoutMs = 10_000): Promise<void> {
+    this.write('cgroup.freeze', '1');
+    await this.waitEvents((ev) => ev.get('frozen') === 1, timeoutMs, 'frozen');
+  }
+
+  async thaw(timeoutMs = 10_000): Promise<void> {
+    this.write('cgroup.freeze', '0');
+    await this.waitEvents((ev) => ev.get('frozen') !== 1, timeoutMs, 'thawed');
+  }
+
+  isFrozen(): boolean {
+    return this.events().get('frozen') === 1;
+  }
+
+  /** cgroup.events: populated, frozen. */
+  events(): Map<string, number> {
+    return parseKeyValues(readCgroupFile(posix.join(this.dir, 'cgroup.events')));
+  }
+
+  private async waitEvents(done: (ev: Map<string, number>) => boolean, timeoutMs: number, what: string): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!done(this.events())) {
+      if (Date.now() > end) throw new RuntimeError(`cgroup ${this.path} not ${what} after ${timeoutMs} ms`);
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** SIGKILL every process (cgroup.kill, else one by one) and wait until the cgroup is empty. */
+  async kill(timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    const viaFile = existsSync(posix.join(this.dir, 'cgroup.kill'));
+    if (viaFile) this.write('cgroup.kill', '1');
+    for (;;) {
+      const pids = this.pids();
+      // exiting tasks leave cgroup.procs before the cgroup stops being populated (rmdir: EBUSY)
+      if (pids.length === 0 && this.events().get('populated') === 0) return;
+      if (Date.now() > end) throw new RuntimeError(`cgroup ${this.path} still has processes ${pids.join(',')} after kill`);
+      if (!viaFile) killAll(pids); // also catches children forked while we read cgroup.procs
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Pids of every process in this cgroup and its descendants. */
+  pids(): number[] {
+    return collectPids(this.dir);
+  }
+
+  stats(): Stats {
+    return readStats(this.dir);
+  }
+
+  /** Kill leftovers, remove the cgroup (and sub-cgroups), then the parents `create` made, if empty. */
+  async remove(): Promise<void> {
+    if (!existsSync(this.dir)) return;
+    if (this.pids().length || this.events().get('populated') === 1) await this.kill();
+    removeTree(this.dir);
+    for (const d of [...this.created].reverse()) if (d !== this.dir) rmdirQuiet(d);
+  }
+}
+
+function checkAvailable(top: string, needed: string[], where: string): void {
+  if (!needed.length) return;
+  const avail = readCgroupFile(posix.join(top, 'cgroup.controllers')).trim().split(/\s+/);
+  const missing = needed.filter((c) => !avail.includes(c));
+  if (missing.length) {
+    throw new RuntimeError(`${where}: cgroup controller(s) ${missing.join(', ')} not available in ${top} (cgroup.controllers: ${avail.join(' ') || 'none'})`);
+  }
+}
+
+function enableControllers(dir: string, needed: string[], enabled: [string, string][]): void {
+  if (!needed.length) return;
+  const file = posix.join(dir, 'cgroup.subtree_control');
+  const have = readCgroupFile(file).trim().split(/\s+/);
+  for (const c of needed) {
+    if (have.includes(c)) continue;
+    try {
+      writeCgroupFile(file, `+${c}`);
+    } catch (e) {
+      throw new RuntimeError(`cannot enable the ${c} controller in ${file}: ${(e as Error).message}` +
+        (errnoCode(e) === 'EBUSY' ? ' (that cgroup has processes of its own)' : ''), { cause: e });
+    }
+    enabled.push([dir, c]);
+  }
+}
+
+function collectPids(dir: string): number[] {
+  const text = readOptional(posix.join(dir, 'cgroup.procs'));
+  if (text === undefined) return [];
+  const pids = text.split('\n').filter(Boolean).map(Number);
+  for (const sub of subdirs(dir)) pids.push(...collectPids(posix.join(dir, sub)));
+  return pids;
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (e) {
+      if (errnoCode(e) !== 'ESRCH') throw e;
+    }
+  }
+}
+
+/** rmdir a cgroup after its sub-cgroups (cgroupfs only removes empty leaves). */
+function removeTree(dir: string): void {
+  for (const sub of subdirs(dir)) removeTree(posix.join(dir, sub));
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw new RuntimeError(`cannot remove cgroup ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function rmdirQuiet(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty, busy or gone: someone else's now */
+  }
+}
