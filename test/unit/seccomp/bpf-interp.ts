@@ -101,3 +101,19 @@ export function run(filter: Buffer | Insn[], d: SeccompData, stats?: { steps: nu
     }
   }
 }
+
+/** Static checks the kernel makes (bpf_check_classic + seccomp_check_filter) for the opcodes we emit. */
+export function validate(filter: Buffer): void {
+  const prog = decode(filter);
+  if (prog.length === 0 || prog.length > 4096) throw new Error(`bad program length ${prog.length}`);
+  const allowed = new Set([0x20, 0x54, 0x05, 0x15, 0x25, 0x35, 0x45, 0x06]);
+  prog.forEach(({ code, jt, jf, k }, pc) => {
+    if (!allowed.has(code)) throw new Error(`opcode 0x${code.toString(16)} at ${pc} not allowed`);
+    if (code === 0x20 && (k % 4 !== 0 || k >= 64)) throw new Error(`bad load offset ${k} at ${pc}`);
+    if (code === 0x05 && pc + 1 + k >= prog.length) throw new Error(`ja out of program at ${pc}`);
+    if ((code & 0x07) === 0x05 && code !== 0x05 && (pc + 1 + jt >= prog.length || pc + 1 + jf >= prog.length)) {
+      throw new Error(`jump out of program at ${pc}`);
+    }
+  });
+  if (prog[prog.length - 1].code !== 0x06) throw new Error('last instruction is not a return');
+}

@@ -4,7 +4,7 @@ import { ConfigError } from '../../../src/runtime/errors';
 import { compileSeccomp, seccompFeatures, type SeccompConfig } from '../../../src/runtime/seccomp';
 import { Assembler, BPF_JEQ_K } from '../../../src/runtime/seccomp/bpf';
 import { SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../src/runtime/seccomp/tables';
-import { decode, run } from './bpf-interp';
+import { decode, run, validate } from './bpf-interp';
 import { AUDIT_I386, AUDIT_X86_64, KILL_PROCESS, X32_BIT, dockerProfileToOci, evaluateJson } from './json-eval';
 
 const ALLOW = 0x7fff0000;
@@ -222,6 +222,7 @@ describe('bad input', () => {
 /** Every syscall number of every ABI (plus unknown ones around them) with a few argument vectors. */
 function compareEverywhere(p: SeccompConfig): { checked: number; maxSteps: number } {
   const c = compileSeccomp(p, 'linux.seccomp', X64);
+  validate(c.filter);
   const argSets: bigint[][] = [[], [0n], [8n], [0xffffffffn], [0x100000000n], [40n, 1n, 9n], [16n, 3n, 9n], [0x10000n], [0x20000000n], [3n, 4n, 0xffffffffn], [3n, 5n, 0x100000000n], [0x100000000n, 0x40000000n]];
   let checked = 0;
   const stats = { steps: 0 };
