@@ -15,8 +15,8 @@
 //   drops conditions once a syscall has an unconditional rule; the first unconditional rule is kept);
 //   otherwise the conditional rules are tried in config order and the first whose args all match decides
 //   (libseccomp leaves overlapping conditional rules with different actions unspecified).
-// - Several args in one rule are ANDed, including two conditions on the same index (runc instead splits
-//   those into separate, ORed rules, a leftover of old libseccomp; AND is what the config says).
+// - Several args in one rule are ANDed, including two conditions on the same index (libseccomp 2.5 refuses
+//   those with EINVAL, so runc splits them into separate, ORed rules; AND is what the config says).
 // - Args are compared as u64 (seccomp_data.args[i], low word at +0, high word at +4) on x86_64 and x32.
 //   On i386 only the low 32 bits of the arg and of the value are compared, as libseccomp does for 32-bit
 //   ABIs: the kernel takes 32-bit args there and the upper register halves carry no meaning. libseccomp
