@@ -78,7 +78,7 @@ describe.skipIf(!canRun)('Cgroup on the host cgroup2 mount', () => {
     try {
       const flags = parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1], 8);
       expect(flags & constants.O_DIRECTORY).toBe(constants.O_DIRECTORY);
-      expect(flags & constants.O_ACCMODE).toBe(constants.O_RDONLY);
+      expect(flags & 3).toBe(constants.O_RDONLY); // O_ACCMODE
     } finally {
       closeSync(fd);
       rmdirSync(cg.dir);
