@@ -23,7 +23,8 @@
         "native/init/ops_ns.c",
         "native/init/ops_fs.c",
         "native/init/ops_process.c",
-        "native/init/ops_lifecycle.c"
+        "native/init/ops_lifecycle.c",
+        "native/init/ops_console.c"
       ],
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],

@@ -64,9 +64,10 @@ enum plan_op {
 	OP_WAIT_START = 43,     /* (nothing): accept on the start socket, report further errors there */
 	OP_FIND_EXEC = 44,      /* str file, str PATH: resolve args[0] in the container now */
 	OP_EXEC = 45,           /* strv argv, strv env, u64 first_private_fd: mark fds >= it CLOEXEC, execve */
-	OP_CONSOLE = 46,        /* u64 socket_fd, u64 rows, u64 cols, str devpts target: make a pty */
+	OP_CONSOLE = 46,        /* u64 socket_fd, u64 rows, u64 cols, u64 is_init: make a pty in the container's
+	                           devpts, send its master to socket_fd, make it our stdio (and /dev/console) */
 	OP_SYNC = 47,           /* str name: tell the runtime, wait for its go-ahead (hooks) */
-	OP_SETENV_DONE = 48,    /* reserved */
+	OP_ENTER_ROOT = 50,     /* (nothing): exec: adopt the joined mount namespace's root as the rootfs */
 	OP_MAX = 64,
 };
 

@@ -1,6 +1,9 @@
 // Messages with fds over unix sockets, readiness on Node's own loop, and flock.
 #include "addon.h"
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -129,7 +132,53 @@ static Napi::Value Flock(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// unixConnect(path) -> fd of a connected SOCK_STREAM unix socket (the --console-socket protocol).
+static Napi::Value UnixConnect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    errno = ENAMETOOLONG;
+    return ThrowErrno(env, ("connect " + path).c_str());
+  }
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, "socket");
+  if (connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) < 0) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return ThrowErrno(env, ("connect " + path).c_str());
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// socketPair() -> [fd, fd] (SOCK_STREAM, close-on-exec)
+static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return ThrowErrno(env, "socketpair");
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, Napi::Number::New(env, sv[0]));
+  a.Set(1u, Napi::Number::New(env, sv[1]));
+  return a;
+}
+
+// setWinsize(fd, rows, cols)
+static Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize ws = {};
+  ws.ws_row = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
+  ws.ws_col = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) return ThrowErrno(info.Env(), "TIOCSWINSZ");
+  return info.Env().Undefined();
+}
+
 void RegisterFdio(Napi::Env env, Napi::Object exports) {
+  exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("sendMsg", Napi::Function::New(env, SendMsg));
   exports.Set("recvMsg", Napi::Function::New(env, RecvMsg));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable));

@@ -95,5 +95,6 @@ void op_find_exec(struct reader *r);
 void op_exec(struct reader *r);
 void op_console(struct reader *r);
 void op_sync(struct reader *r);
+void op_enter_root(struct reader *r);
 
 #endif

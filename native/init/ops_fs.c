@@ -193,6 +193,8 @@ void op_propagation(struct reader *r)
 		die_errno("set propagation of %s", path);
 }
 
+static void open_trusted_proc(void);
+
 static int private_procfs(void)
 {
 	int fsfd = fsopen("proc", FSOPEN_CLOEXEC);
@@ -218,7 +220,12 @@ void op_rootfs(struct reader *r)
 	ctx.root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx.root_fd < 0)
 		die_errno("open the rootfs %s", path);
-	/* A procfs of our own for sysctls and /proc/self files: the container's /proc may be anything. */
+	open_trusted_proc();
+}
+
+/* A procfs of our own for sysctls and /proc/self files: the container's /proc may be anything. */
+static void open_trusted_proc(void)
+{
 	ctx.proc_fd = private_procfs();
 	if (ctx.proc_fd < 0) {
 		struct statfs sfs;
@@ -226,6 +233,15 @@ void op_rootfs(struct reader *r)
 		if (ctx.proc_fd < 0 || fstatfs(ctx.proc_fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 			die("no procfs to configure the container with");
 	}
+}
+
+void op_enter_root(struct reader *r)
+{
+	(void)r;
+	ctx.root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx.root_fd < 0)
+		die_errno("open /");
+	open_trusted_proc();
 }
 
 void op_mount(struct reader *r)

@@ -105,12 +105,6 @@ void op_exec(struct reader *r)
 	die_errno("exec %s", ctx.exec_path);
 }
 
-void op_console(struct reader *r)
-{
-	(void)r;
-	die("terminal: not supported yet");
-}
-
 void op_sync(struct reader *r)
 {
 	const char *name = rd_str(r);

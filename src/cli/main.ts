@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     .option('--systemd-cgroup', 'use the systemd cgroup driver (not supported)')
     .option('--rootless <value>', 'ignored: rootless mode is detected')
     .option('--criu <path>', 'ignored: checkpointing is not supported')
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error: ') ? `tsrunc: ${s.slice(7)}` : s) });
 

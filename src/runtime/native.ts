@@ -14,6 +14,9 @@ export interface Native {
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   reapPidfd(pidfd: number): { code: number | null; signal: number | null } | null;
   setChildSubreaper(): void;
+  unixConnect(path: string): number;
+  socketPair(): [number, number];
+  setWinsize(fd: number, rows: number, cols: number): void;
 }
 
 /** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import { count, type Wrap } from './index';
+import type { CreateOptions } from '../../runtime/ops/create';
 
 export function createOptions(cmd: Command): Command {
   return cmd
@@ -22,14 +23,14 @@ export interface CreateFlags {
   preserveFds: number;
 }
 
-export function createArgs(cmd: Command, id: string, o: CreateFlags) {
+export function createArgs(cmd: Command, id: string, o: CreateFlags): CreateOptions {
   const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
   return {
     root: globals(cmd).root,
     id,
     bundle: o.bundle,
     pidFile: o.pidFile,
-    consoleSocket: o.consoleSocket,
+    console: o.consoleSocket ? { socketPath: o.consoleSocket } : undefined,
     noPivot: !o.pivot,
     noNewKeyring: !o.newKeyring,
     // systemd socket activation: the listening fds go through too.

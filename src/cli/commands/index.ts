@@ -8,12 +8,13 @@ import { registerRun } from './run';
 import { registerList } from './list';
 import { registerSpec } from './spec';
 import { registerFeatures } from './features';
+import { registerExec } from './exec';
 
 /** Wraps an action so its errors become one-line messages naming the command. */
 export type Wrap = (command: string, action: (...args: any[]) => unknown) => (...args: any[]) => Promise<void>;
 
 export function registerCommands(program: Command, wrap: Wrap): void {
-  for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun, registerList, registerSpec, registerFeatures])
+  for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun, registerList, registerSpec, registerFeatures, registerExec])
     register(program, wrap);
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { loadBundleConfig } from '../config/load';
 import { validateConfig } from '../config/validate';
 import type { Spec } from '../config/types';
@@ -6,20 +7,24 @@ import { ConfigError, RuntimeError } from '../errors';
 import { HelperSession } from '../helper';
 import { buildCreatePlan } from '../plan/build';
 import { Msg } from '../plan/ops';
-import { openContainerCgroup, type ContainerCgroup } from './container-cgroup';
+import type { Cgroup } from '../cgroups/manager';
+import { createContainerCgroup } from './container-cgroup';
 import { validateId } from '../state/id';
 import type { ContainerRecord } from '../state/record';
 import { processStartTime } from '../state/status';
 import { StateStore, type LockedDir } from '../state/store';
 import { ociState } from './state';
 import { killAndWait } from './kill';
+import { type ConsoleTarget, type OpenConsole, openConsole } from './console';
+import { stdioFds, writePidFile } from './process-io';
 
 export interface CreateOptions {
   root: string;
   id: string;
   bundle: string;
   pidFile?: string;
-  consoleSocket?: string;
+  /** Where the pty master goes when process.terminal is set. */
+  console?: ConsoleTarget;
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
@@ -31,23 +36,26 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   const { spec, bundle, rootfs } = loadBundleConfig(opts.bundle);
   validateConfig(spec);
   if (!spec.process?.args?.length) throw new ConfigError('process.args', 'at least one argument is required');
-  if (spec.process.terminal && !opts.consoleSocket)
-    throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
+  if (spec.process.terminal && !opts.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
 
   const store = new StateStore(opts.root);
   const dir = store.createDir(opts.id);
-  let cgroup: ContainerCgroup | undefined;
+  let cgroup: Cgroup | undefined;
   let session: HelperSession | undefined;
+  let console: OpenConsole | undefined;
   let initPid = 0;
   try {
-    cgroup = openContainerCgroup(spec, opts.id);
-    const record = await spawnInit(spec, rootfs, opts, dir, cgroup, (s) => (session = s), (pid) => (initPid = pid));
+    cgroup = createContainerCgroup(spec, opts.id);
+    if (spec.process.terminal) console = openConsole(opts.console);
+    const record = await spawnInit(spec, rootfs, opts, dir, cgroup, console, (s) => (session = s), (pid) => (initPid = pid));
     record.bundle = bundle;
     record.rootfs = rootfs;
     dir.write(record);
     if (opts.pidFile) writePidFile(opts.pidFile, record.pid);
     session!.send(Msg.GO, JSON.stringify(ociState(record, 'created')));
     session!.close();
+    await console?.deliver();
+    console?.close();
     dir.release();
     return record;
   } catch (err) {
@@ -57,7 +65,8 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
       await session.reapFirst().catch(() => undefined);
       session.close();
     }
-    cgroup?.remove();
+    console?.close();
+    await cgroup?.remove();
     dir.remove();
     if (opts.pidFile) fs.rmSync(opts.pidFile, { force: true });
     throw err;
@@ -69,7 +78,8 @@ async function spawnInit(
   rootfs: string,
   opts: CreateOptions,
   dir: LockedDir,
-  cgroup: ContainerCgroup,
+  cgroup: Cgroup,
+  console: OpenConsole | undefined,
   onSession: (s: HelperSession) => void,
   onPid: (pid: number) => void,
 ): Promise<ContainerRecord> {
@@ -82,15 +92,18 @@ async function spawnInit(
     noNewKeyring: opts.noNewKeyring,
     preserveFds,
     stateDirFd: 3 + preserveFds,
+    consoleSocketFd: console ? 4 + preserveFds : undefined,
   });
   const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];
-  const cgroupFd = cgroup.openFd();
+  if (console) fds.push(console.helperFd);
+  const cgroupFd = cgroup.fd();
   let session: HelperSession;
   try {
     session = HelperSession.spawn(fds, cgroupFd);
   } finally {
     fs.closeSync(stateDirFd);
     if (cgroupFd >= 0) fs.closeSync(cgroupFd);
+    console?.closeHelperEnd();
   }
   onSession(session);
   session.sendPlan(plan.encode());
@@ -123,25 +136,14 @@ async function spawnInit(
     bundle: '',
     rootfs: '',
     created: new Date().toISOString(),
-    owner: '',
+    owner: os.userInfo().username,
     annotations: spec.annotations ?? {},
+    cgroupPath: cgroup.path,
     cgroupDir: cgroup.dir,
-    cgroupOwned: cgroup.owned,
+    cgroupCreated: cgroup.created,
     ownPidNamespace: (spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
     hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop, startContainer: spec.hooks?.startContainer },
   };
-}
-
-/** tsrunc's own stdio go to the container; a closed one is replaced by /dev/null. */
-function stdioFds(): number[] {
-  return [0, 1, 2].map((fd) => {
-    try {
-      fs.fstatSync(fd);
-      return fd;
-    } catch {
-      return fs.openSync('/dev/null', fd === 0 ? 'r' : 'w');
-    }
-  });
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
@@ -149,10 +151,4 @@ function writeIdMaps(pid: number, spec: Spec): void {
     (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
   fs.writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
   fs.writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
-}
-
-function writePidFile(file: string, pid: number): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, String(pid));
-  fs.renameSync(tmp, file);
 }

@@ -1,7 +1,7 @@
 import { RuntimeError } from '../errors';
 import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
-import { removeCgroupDirs } from './container-cgroup';
+import { recordCgroup } from './container-cgroup';
 import { killAndWait } from './kill';
 
 export interface DeleteOptions {
@@ -28,7 +28,7 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     if ((status === 'running' || status === 'paused') && !opts.force)
       throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     if (status !== 'stopped') await killAndWait(record.pid);
-    if (record.cgroupDir && record.cgroupOwned) removeCgroupDirs(record.cgroupDir, record.cgroupDir);
+    await recordCgroup(record)?.remove();
   } catch (err) {
     dir.release();
     throw err;

@@ -5,7 +5,7 @@ import { native } from '../native';
 import type { ContainerRecord } from '../state/record';
 import { containerStatus, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
-import { cgroupPids } from './container-cgroup';
+import { recordCgroup } from './container-cgroup';
 
 /** Parses a signal given as a name (KILL, SIGKILL) or a number. */
 export function parseSignal(signal: string | number | undefined): number {
@@ -33,8 +33,9 @@ export function kill(root: string, id: string, signal: string | number | undefin
   const record = store.read(id);
   const status = containerStatus(record, store.dir(id));
   if (status === 'stopped') throw new RuntimeError('container not running');
-  if (opts.all && !record.ownPidNamespace && record.cgroupDir) {
-    for (const pid of cgroupPids(record.cgroupDir)) signalPid(pid, sig);
+  const cgroup = recordCgroup(record);
+  if (opts.all && !record.ownPidNamespace && cgroup) {
+    for (const pid of cgroup.pids()) signalPid(pid, sig);
     return;
   }
   signalInit(record, sig);

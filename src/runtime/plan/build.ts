@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Spec, Mount, LinuxDevice } from '../config/types';
+import type { Spec, Mount, LinuxDevice, LinuxSeccomp, Process } from '../config/types';
 import { parseMountOptions } from '../config/mount-options';
 import { namespaceFlag } from '../config/namespaces';
 import { capabilityMask } from '../config/capabilities';
@@ -34,6 +34,8 @@ export interface PlanOptions {
   /** Fd numbers, as the helper will see them, of what the runtime hands over. */
   stateDirFd: number;
   seccompListenerFd?: number;
+  /** The console socket, when process.terminal is set. */
+  consoleSocketFd?: number;
 }
 
 /** The devices every container gets (runtime-spec "Default Devices"). */
@@ -75,7 +77,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   addNamespaceSteps(plan, spec);
   plan.add('SETSID', 'process');
   addRootfsSteps(plan, spec, opts, userns !== undefined);
-  addProcessSteps(plan, spec, opts);
+  addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true });
   return plan;
 }
 
@@ -132,11 +134,18 @@ function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boo
     plan.add('SYSCTL', `linux.sysctl.${key}`, s(key.replaceAll('.', '/')), s(value));
 
   plan.add(opts.noPivot ? 'CHROOT' : 'PIVOT_ROOT', 'root.path');
+  if (spec.process?.terminal && opts.consoleSocketFd !== undefined) addConsoleStep(plan, spec.process, opts.consoleSocketFd, true);
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => plan.add('MASK_PATH', `linux.maskedPaths[${i}]`, s(p)));
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) => plan.add('READONLY_PATH', `linux.readonlyPaths[${i}]`, s(p)));
   if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO', 'root.readonly');
   const rootProp = spec.linux?.rootfsPropagation;
   if (rootProp) plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(PROPAGATION[rootProp]!));
+}
+
+/** A pty from the container's devpts becomes the process's stdio; its master goes to the console socket. */
+export function addConsoleStep(plan: Plan, proc: Process, socketFd: number, isInit: boolean): void {
+  const size = proc.consoleSize ?? { height: 0, width: 0 };
+  plan.add('CONSOLE', 'process.terminal', u64(socketFd), u64(size.height), u64(size.width), u64(isInit ? 1 : 0));
 }
 
 function isBind(m: Mount): boolean {
@@ -182,8 +191,18 @@ function addDevice(plan: Plan, d: LinuxDevice, where: string, inUserns: boolean)
   plan.add('MKNOD', where, s(d.path), u64(type | (perm & 0o7777)), u64(d.major ?? 0), u64(d.minor ?? 0), u64(d.uid ?? 0), u64(d.gid ?? 0));
 }
 
-function addProcessSteps(plan: Plan, spec: Spec, opts: PlanOptions): void {
-  const proc = spec.process!;
+/** What the process steps need besides the process itself. */
+export interface ProcessStepOptions {
+  id: string;
+  preserveFds: number;
+  noNewKeyring?: boolean;
+  seccompListenerFd?: number;
+  /** create: report READY and wait for start before the user's program; exec: run it now. */
+  waitForStart: boolean;
+}
+
+/** From cwd to execve: identity, limits, capabilities, seccomp, and the user's program. */
+export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp | undefined, opts: ProcessStepOptions): void {
   plan.add('CHDIR', 'process.cwd', s(proc.cwd || '/'));
   const env = proc.env ?? [];
   const pathVar = env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -195,7 +214,6 @@ function addProcessSteps(plan: Plan, spec: Spec, opts: PlanOptions): void {
 
   const user = proc.user ?? { uid: 0, gid: 0 };
   if (user.umask !== undefined) plan.add('UMASK', 'process.user.umask', u64(user.umask));
-  const seccomp = spec.linux?.seccomp;
   const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
   const seccompStep = () =>
     plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(opts.seccompListenerFd ?? -1));
@@ -215,8 +233,10 @@ function addProcessSteps(plan: Plan, spec: Spec, opts: PlanOptions): void {
     u64(capabilityMask(caps.ambient ?? [], 'process.capabilities.ambient')),
   );
 
-  plan.add('READY', 'create');
-  plan.add('WAIT_START', 'start');
+  if (opts.waitForStart) {
+    plan.add('READY', 'create');
+    plan.add('WAIT_START', 'start');
+  }
   if (proc.noNewPrivileges) {
     plan.add('NO_NEW_PRIVS', 'process.noNewPrivileges');
     // As late as possible: the user's program needs nothing but execve allowed.

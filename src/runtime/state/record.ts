@@ -11,10 +11,10 @@ export interface ContainerRecord {
   created: string;
   owner: string;
   annotations: Record<string, string>;
-  /** Absolute cgroup v2 directory, or "" when none. */
+  /** The cgroup v2 path (as /proc/<pid>/cgroup shows it), its directory, and the directories create made. */
+  cgroupPath: string;
   cgroupDir: string;
-  /** Whether tsrunc created the cgroup (and must remove it). */
-  cgroupOwned: boolean;
+  cgroupCreated: string[];
   /** Whether the init has its own pid namespace (kill --all and delete rely on it). */
   ownPidNamespace: boolean;
   /** The hooks still to run after create (poststart, poststop). */

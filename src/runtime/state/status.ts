@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Cgroup } from '../cgroups/manager';
 import type { ContainerRecord, Status } from './record';
 import { START_SOCKET } from './store';
 
@@ -21,14 +22,6 @@ export function processStartTime(pid: number): number | null {
 export function containerStatus(record: ContainerRecord, dir: string): Status {
   if (record.pid <= 0 || processStartTime(record.pid) !== record.pidStartTime) return 'stopped';
   if (fs.existsSync(path.join(dir, START_SOCKET))) return 'created';
-  if (record.cgroupDir && isFrozen(record.cgroupDir)) return 'paused';
+  if (record.cgroupPath && Cgroup.open(record.cgroupPath).isFrozen()) return 'paused';
   return 'running';
-}
-
-function isFrozen(cgroupDir: string): boolean {
-  try {
-    return /^frozen 1$/m.test(fs.readFileSync(path.join(cgroupDir, 'cgroup.events'), 'utf8'));
-  } catch {
-    return false;
-  }
 }

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { globals } from '../context';
+import { count, type Wrap } from './index';
+import { foregroundConsole } from '../tty';
+
+interface ExecFlags {
+  process?: string;
+  tty?: boolean;
+  consoleSocket?: string;
+  detach?: boolean;
+  pidFile?: string;
+  cwd?: string;
+  env: string[];
+  user?: string;
+  additionalGids: string[];
+  cap: string[];
+  noNewPrivs?: boolean;
+  preserveFds: number;
+  ignorePaused?: boolean;
+}
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+/** "UID[:GID]" as runc takes it. */
+function parseUser(spec: string): { uid: number; gid?: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
+  if (!m) throw new Error(`invalid --user "${spec}": use UID[:GID]`);
+  return { uid: Number(m[1]), gid: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+export function registerExec(program: Command, wrap: Wrap): void {
+  program
+    .command('exec')
+    .description('run a process in a running container')
+    .argument('<container-id>')
+    .argument('[command...]')
+    .option('-p, --process <file>', 'a process.json to run instead of the command and flags')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('--console-socket <path>', 'unix socket that receives the pty master')
+    .option('-d, --detach', 'do not wait for the process')
+    .option('--pid-file <file>', 'file to write the process pid to')
+    .option('--cwd <dir>', 'working directory in the container')
+    .option('-e, --env <K=V>', 'an environment variable (repeatable)', collect, [])
+    .option('-u, --user <uid[:gid]>', 'user to run as')
+    .option('-g, --additional-gids <gid>', 'an additional group (repeatable)', collect, [])
+    .option('-c, --cap <cap>', 'an additional capability (repeatable)', collect, [])
+    .option('--no-new-privs', 'set no_new_privs')
+    .option('--preserve-fds <n>', 'pass fds 3..3+n-1 to the process', count, 0)
+    .option('--ignore-paused', 'exec even when the container is paused')
+    .option('--apparmor <profile>', 'not supported on this host')
+    .option('--process-label <label>', 'not supported on this host')
+    .allowUnknownOption(false)
+    .passThroughOptions()
+    .action(
+      wrap('exec', async (id: string, command: string[], o: ExecFlags, cmd: Command) => {
+        const { exec } = await import('../../runtime/ops/exec');
+        const proc = o.process ? JSON.parse(fs.readFileSync(o.process, 'utf8')) : undefined;
+        const terminal = proc ? !!proc.terminal : !!o.tty;
+        const console = !terminal ? undefined : o.consoleSocket ? { socketPath: o.consoleSocket } : foregroundConsole();
+        const status = await exec({
+          root: globals(cmd).root,
+          id,
+          process: proc,
+          overrides: {
+            args: command,
+            env: o.env,
+            cwd: o.cwd,
+            user: o.user ? parseUser(o.user) : undefined,
+            additionalGids: o.additionalGids.length ? o.additionalGids.map(Number) : undefined,
+            addCaps: o.cap,
+            noNewPrivileges: o.noNewPrivs,
+            terminal,
+          },
+          detach: o.detach,
+          pidFile: o.pidFile,
+          console,
+          preserveFds: o.preserveFds + (Number(process.env.LISTEN_FDS ?? 0) || 0),
+          ignorePaused: o.ignorePaused,
+        });
+        process.exitCode = status;
+      }),
+    );
+}

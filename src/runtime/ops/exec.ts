@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import type { Process, Spec } from '../config/types';
+import { RuntimeError } from '../errors';
+import { HelperSession } from '../helper';
+import { native } from '../native';
+import { buildExecPlan } from '../plan/build-exec';
+import { Msg } from '../plan/ops';
+import { containerStatus } from '../state/status';
+import { StateStore } from '../state/store';
+import { type ConsoleTarget, openConsole } from './console';
+import { stdioFds, waitExitStatus, writePidFile } from './process-io';
+
+/** What `exec` may change about the container's own process (runc's flags). */
+export interface ExecOverrides {
+  args?: string[];
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid?: number };
+  additionalGids?: number[];
+  addCaps?: string[];
+  noNewPrivileges?: boolean;
+  terminal?: boolean;
+}
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  /** A complete process (`--process FILE`); else the container's, with `overrides`. */
+  process?: Process;
+  overrides?: ExecOverrides;
+  detach?: boolean;
+  pidFile?: string;
+  console?: ConsoleTarget;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+}
+
+/** The process to run: runc's rules for combining the container's process and the flags. */
+export function execProcess(spec: Spec, o: ExecOverrides): Process {
+  const base = spec.process ?? { cwd: '/', user: { uid: 0, gid: 0 } };
+  const caps = base.capabilities ?? {};
+  const add = (set?: string[]) => [...new Set([...(set ?? []), ...(o.addCaps ?? [])])];
+  return {
+    ...base,
+    terminal: o.terminal ?? false,
+    args: o.args,
+    env: [...(base.env ?? []), ...(o.env ?? [])],
+    cwd: o.cwd ?? base.cwd,
+    user: o.user
+      ? { uid: o.user.uid, gid: o.user.gid ?? 0, additionalGids: o.additionalGids ?? base.user?.additionalGids }
+      : { ...base.user!, additionalGids: o.additionalGids ?? base.user?.additionalGids },
+    capabilities: o.addCaps?.length
+      ? { bounding: add(caps.bounding), effective: add(caps.effective), permitted: add(caps.permitted), inheritable: caps.inheritable, ambient: caps.ambient }
+      : caps,
+    noNewPrivileges: o.noNewPrivileges || base.noNewPrivileges,
+  };
+}
+
+/** `exec`: one more process in a running container. Returns its exit status (0 when detached). */
+export async function exec(opts: ExecOptions): Promise<number> {
+  const store = new StateStore(opts.root);
+  const record = store.read(opts.id);
+  const status = containerStatus(record, store.dir(opts.id));
+  if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
+  if (status === 'paused' && !opts.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused)');
+
+  const spec = JSON.parse(fs.readFileSync(`${record.bundle}/config.json`, 'utf8')) as Spec;
+  const proc = opts.process ?? execProcess(spec, opts.overrides ?? {});
+  if (!proc.args?.length) throw new RuntimeError('exec: no command given');
+
+  const preserveFds = opts.preserveFds ?? 0;
+  const console = proc.terminal ? openConsole(opts.console) : undefined;
+  const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
+  if (console) fds.push(console.helperFd);
+  const plan = buildExecPlan(proc, spec.linux?.seccomp, {
+    id: opts.id,
+    initPid: record.pid,
+    preserveFds,
+    consoleSocketFd: console ? 3 + preserveFds : undefined,
+  });
+
+  if (!opts.detach) native().setChildSubreaper();
+  const cgroupFd = record.cgroupDir ? fs.openSync(record.cgroupDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
+  let session: HelperSession;
+  try {
+    session = HelperSession.spawn(fds, cgroupFd);
+  } finally {
+    if (cgroupFd >= 0) fs.closeSync(cgroupFd);
+    console?.closeHelperEnd();
+  }
+  let pidfd = -1;
+  try {
+    session.sendPlan(plan.encode());
+    let pid = 0;
+    // The socket closes when the process execs (close-on-exec) and the first helper has gone.
+    for (let msg = await session.next(); msg; msg = await session.next()) {
+      if (msg.tag === Msg.PID) {
+        pid = Number(msg.payload);
+        pidfd = native().pidfdOpen(pid);
+        await session.reapFirst();
+      }
+    }
+    if (!pid) throw new RuntimeError('exec: the process did not start');
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    await console?.deliver();
+    if (opts.detach) return 0;
+    return await waitExitStatus(pidfd);
+  } catch (err) {
+    if (pidfd >= 0) native().pidfdSendSignal(pidfd, 9);
+    throw err;
+  } finally {
+    if (pidfd >= 0) fs.closeSync(pidfd);
+    session.close();
+    console?.close();
+  }
+}

@@ -1,0 +1,30 @@
+import fs from 'node:fs';
+import { native } from '../native';
+
+/** Our own stdio go to the container; a closed one is replaced by /dev/null. */
+export function stdioFds(): number[] {
+  return [0, 1, 2].map((fd) => {
+    try {
+      fs.fstatSync(fd);
+      return fd;
+    } catch {
+      return fs.openSync('/dev/null', fd === 0 ? 'r' : 'w');
+    }
+  });
+}
+
+/** Written atomically: engines read the file as soon as it appears. */
+export function writePidFile(file: string, pid: number): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, String(pid));
+  fs.renameSync(tmp, file);
+}
+
+/** Waits for our child behind `pidfd`; a shell's status: the exit code, or 128+N for signal N. */
+export async function waitExitStatus(pidfd: number): Promise<number> {
+  for (;;) {
+    const status = native().reapPidfd(pidfd);
+    if (status) return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
+    await native().waitReadable(pidfd);
+  }
+}

@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import type { LinuxSeccomp, Process } from '../config/types';
+import { NAMESPACES } from '../config/namespaces';
+import { Plan, s, u64 } from './encode';
+import { addConsoleStep, addProcessSteps } from './build';
+
+export interface ExecPlanOptions {
+  id: string;
+  /** The container init, whose namespaces the process joins. */
+  initPid: number;
+  preserveFds: number;
+  consoleSocketFd?: number;
+}
+
+/**
+ * The namespaces of `pid` that differ from ours: the user namespace first (it owns the others), the
+ * mount namespace last (its /proc no longer shows `pid`).
+ */
+export function namespacesToJoin(pid: number): Array<{ type: string; path: string; flag: number }> {
+  const joins = [];
+  for (const [type, info] of Object.entries(NAMESPACES)) {
+    const path = `/proc/${pid}/ns/${info.procName}`;
+    let theirs: fs.Stats;
+    try {
+      theirs = fs.statSync(path);
+    } catch {
+      continue; // a kernel without this namespace type
+    }
+    if (theirs.ino !== fs.statSync(`/proc/self/ns/${info.procName}`).ino) joins.push({ type, path, flag: info.flag });
+  }
+  const rank = (type: string) => (type === 'user' ? 0 : type === 'mount' ? 2 : 1);
+  return joins.sort((a, b) => rank(a.type) - rank(b.type));
+}
+
+/** Steps that run one more process in an existing container. */
+export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, opts: ExecPlanOptions): Plan {
+  const plan = new Plan();
+  for (const ns of namespacesToJoin(opts.initPid)) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
+  // The pid (and time) namespace applies to children: the process is a child of this helper.
+  plan.add('FORK', 'exec');
+  plan.add('ENTER_ROOT', 'exec');
+  if (proc.terminal && opts.consoleSocketFd !== undefined) {
+    plan.add('SETSID', 'process.terminal');
+    addConsoleStep(plan, proc, opts.consoleSocketFd, false);
+  }
+  addProcessSteps(plan, proc, seccomp, { id: opts.id, preserveFds: opts.preserveFds, noNewKeyring: true, waitForStart: false });
+  return plan;
+}
