@@ -9,12 +9,16 @@ import { registerList } from './list';
 import { registerSpec } from './spec';
 import { registerFeatures } from './features';
 import { registerExec } from './exec';
+import { registerPause } from './pause';
+import { registerPs } from './ps';
+import { registerEvents } from './events';
+import { registerUpdate } from './update';
 
 /** Wraps an action so its errors become one-line messages naming the command. */
 export type Wrap = (command: string, action: (...args: any[]) => unknown) => (...args: any[]) => Promise<void>;
 
 export function registerCommands(program: Command, wrap: Wrap): void {
-  for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun, registerList, registerSpec, registerFeatures, registerExec])
+  for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun, registerList, registerSpec, registerFeatures, registerExec, registerPause, registerPs, registerEvents, registerUpdate])
     register(program, wrap);
 }
 
