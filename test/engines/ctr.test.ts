@@ -1,0 +1,176 @@
+// containerd 1.6 with its stock runc v2 shim, the runtime binary swapped with `ctr run --runc-binary`.
+// Every case runs with runc first (proves the harness) and then with tsrunc.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EngineEnv, installed, uniqueId, type RunResult } from './harness';
+
+const haveContainerd = installed('containerd') && installed('ctr');
+
+describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
+  let env: EngineEnv;
+
+  beforeAll(async () => {
+    env = await EngineEnv.start();
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+
+  /** Task status from `ctr task ls` (RUNNING, PAUSED, STOPPED, ...), or undefined if there is no task. */
+  async function taskStatus(id: string): Promise<{ pid: number; status: string } | undefined> {
+    const r = await env.ctr(['task', 'ls']);
+    for (const line of r.stdout.split('\n').slice(1)) {
+      const [task, pid, status] = line.trim().split(/\s+/);
+      if (task === id) return { pid: Number(pid), status };
+    }
+    return undefined;
+  }
+
+  async function waitStatus(id: string, status: string, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    let last: string | undefined;
+    while (Date.now() < deadline) {
+      last = (await taskStatus(id))?.status;
+      if (last === status) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`task ${id} is ${last}, not ${status}`);
+  }
+
+  /** Removes a task and its container whatever state they are in. */
+  async function removeAll(id: string): Promise<void> {
+    await env.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeout: 10_000 });
+    await env.ctr(['task', 'delete', '-f', id], { timeout: 10_000 });
+    await env.ctr(['container', 'delete', id], { timeout: 10_000 });
+  }
+
+  describe.each(['runc', 'tsrunc'] as const)('runtime %s', (runtime) => {
+    const runArgs = (): string[] => ['run', ...env.ctrRuntimeArgs(runtime)];
+
+    test('run --rm: stdout, stderr and exit code 0', async () => {
+      const id = uniqueId('rm');
+      const r = await env.ctr([...runArgs(), '--rm', env.image.ctrRef, id, 'sh', '-c', 'echo hi; echo oops >&2']);
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stdout).toBe('hi\n');
+      expect(r.stderr).toContain('oops');
+      expect(await taskStatus(id)).toBeUndefined();
+    });
+
+    test('run --rm: the exit code of the process is ctr\'s', async () => {
+      const r = await env.ctr([...runArgs(), '--rm', env.image.ctrRef, uniqueId('rc'), 'sh', '-c', 'exit 7']);
+      expect(r.code, show(r)).toBe(7);
+    });
+
+    test('run --rm of a missing program fails and leaves nothing', async () => {
+      const id = uniqueId('enoent');
+      const r = await env.ctr([...runArgs(), '--rm', env.image.ctrRef, id, '/no/such/program']);
+      expect(r.code, show(r)).not.toBe(0);
+      expect(await taskStatus(id)).toBeUndefined();
+      await removeAll(id);
+    });
+
+    test('run --rm -t: the process gets a terminal (--console-socket)', async () => {
+      const id = uniqueId('tty');
+      // ctr -t needs a terminal on its own stdin: script(1) gives it one.
+      const ctr = ['ctr', '-a', env.containerdSock, '-n', env.ns, ...runArgs(), '--rm', '-t', env.image.ctrRef, id, 'sh', '-c', 'tty; exit 3'];
+      const r = await env.exec('script', ['-qec', ctr.join(' '), '/dev/null']);
+      expect(r.stdout, show(r)).toMatch(/\/dev\/pts\/\d+/);
+      expect(r.code, show(r)).toBe(3);
+    });
+
+    test('run -d, task exec (output and exit code), task ps', async () => {
+      const id = uniqueId('exec');
+      try {
+        const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
+        expect(r.code, show(r)).toBe(0);
+        await waitStatus(id, 'RUNNING');
+        const e = await env.ctr(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'echo in-exec; exit 5']);
+        expect(e.stdout, show(e)).toBe('in-exec\n');
+        expect(e.code, show(e)).toBe(5);
+        const ps = await env.ctr(['task', 'ps', id]);
+        expect(ps.code, show(ps)).toBe(0);
+        const pid = (await taskStatus(id))!.pid;
+        expect(ps.stdout.split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0]))).toContain(pid);
+      } finally {
+        await removeAll(id);
+      }
+    });
+
+    test('pause and resume', async () => {
+      const id = uniqueId('pause');
+      try {
+        const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
+        expect(r.code, show(r)).toBe(0);
+        await waitStatus(id, 'RUNNING');
+        const p = await env.ctr(['task', 'pause', id]);
+        expect(p.code, show(p)).toBe(0);
+        expect((await taskStatus(id))?.status).toBe('PAUSED');
+        const q = await env.ctr(['task', 'resume', id]);
+        expect(q.code, show(q)).toBe(0);
+        expect((await taskStatus(id))?.status).toBe('RUNNING');
+      } finally {
+        await removeAll(id);
+      }
+    });
+
+    test('metrics', async () => {
+      const id = uniqueId('metrics');
+      try {
+        const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
+        expect(r.code, show(r)).toBe(0);
+        await waitStatus(id, 'RUNNING');
+        const m = await env.ctr(['task', 'metrics', '--format', 'json', id]);
+        expect(m.code, show(m)).toBe(0);
+        // What containerd read from the task's cgroup (through the shim, not the runtime).
+        expect(JSON.parse(m.stdout)).toHaveProperty('pids');
+      } finally {
+        await removeAll(id);
+      }
+    });
+
+    test('kill (SIGTERM reaches the process), then task delete and container delete', async () => {
+      const id = uniqueId('kill');
+      try {
+        const script = 'trap "exit 42" TERM; while true; do sleep 0.1; done';
+        const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sh', '-c', script]);
+        expect(r.code, show(r)).toBe(0);
+        await waitStatus(id, 'RUNNING');
+        await new Promise((res) => setTimeout(res, 300)); // let sh install the trap
+        const k = await env.ctr(['task', 'kill', id]);
+        expect(k.code, show(k)).toBe(0);
+        await waitStatus(id, 'STOPPED');
+        const d = await env.ctr(['task', 'delete', id]);
+        expect(d.code, show(d)).toBe(0);
+        expect(d.stdout + d.stderr).toContain('42'); // ctr prints the exit status it collected
+        expect(await taskStatus(id)).toBeUndefined();
+        const c = await env.ctr(['container', 'delete', id]);
+        expect(c.code, show(c)).toBe(0);
+      } finally {
+        await removeAll(id);
+      }
+    });
+
+    test('a running task survives SIGKILL and restart of containerd, then can be killed and deleted', async () => {
+      const id = uniqueId('restart');
+      try {
+        const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
+        expect(r.code, show(r)).toBe(0);
+        await waitStatus(id, 'RUNNING');
+        const before = (await taskStatus(id))!.pid;
+        await env.killContainerd();
+        await env.startContainerd();
+        const after = await taskStatus(id);
+        expect(after).toEqual({ pid: before, status: 'RUNNING' });
+        const k = await env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+        expect(k.code, show(k)).toBe(0);
+        await waitStatus(id, 'STOPPED');
+        const d = await env.ctr(['task', 'delete', id]);
+        expect(d.code, show(d)).toBe(0);
+      } finally {
+        await removeAll(id);
+      }
+    });
+  });
+});

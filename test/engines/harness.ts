@@ -1,0 +1,554 @@
+// Real engines (containerd 1.6, dockerd 20.10, podman 4.3 from Debian) driving a runtime, isolated from
+// the host: a private mount namespace in which /sys/fs/cgroup is a cgroup2 mount (the host's v1
+// hierarchies, one of which holds this machine's supervisor, are unmounted there and never touched),
+// /run is a directory of the temp dir, and every daemon's root/state/socket lives in the temp dir.
+// Everything is removed by stop(): daemons by PID, leftover processes of the namespace, our cgroups,
+// the namespace (its mounts go with it) and the temp dir.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeBusyboxImage, type ImageArchive } from './image';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TSRUNC_CJS = join(REPO, 'dist', 'tsrunc.cjs');
+export const RUNC = '/usr/sbin/runc';
+const DOCKER = '/usr/bin/docker'; // /usr/local/bin/docker may be a newer client than the daemon
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  timeout?: number;
+  input?: string;
+  env?: Record<string, string>;
+}
+
+/** Our environment minus NODE_EXTRA_CA_CERTS (40 ms per node start, and the daemons must not see it). */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/** Runs a program to completion, capturing output; SIGKILL after `timeout` ms. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: cleanEnv(opts.env),
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(opts.input);
+    }
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeout ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** Like run() but throws with the output unless the exit code is 0. */
+export async function runOk(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code ?? r.signal}${r.timedOut ? ' (timeout)' : ''}\n${r.stdout}${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid)) {
+    // A zombie child of ours counts as gone once reaped by Node; a zombie of someone else as gone too.
+    if (procState(pid) === 'Z') return true;
+    if (Date.now() > deadline) return false;
+    await sleep(25);
+  }
+  return true;
+}
+
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function ppidOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function mntNs(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return undefined;
+  }
+}
+
+function allPids(): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
+}
+
+/** The host's cgroup2 mount point (here /sys/fs/cgroup/unified; /sys/fs/cgroup on a pure v2 host). */
+function hostCgroup2(): string {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const dash = f.indexOf('-');
+    if (dash > 0 && f[dash + 1] === 'cgroup2') return f[4];
+  }
+  throw new Error('no cgroup2 mount on this host');
+}
+
+function hostMountsUnder(path: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m && (m === path || m.startsWith(path + '/')));
+}
+
+export interface EngineEnvOptions {
+  /** Also start dockerd (in containerd's mount namespace, on this containerd). */
+  docker?: boolean;
+}
+
+interface Daemon {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  log: string;
+}
+
+/**
+ * One isolated set of engines. `EngineEnv.start()` in beforeAll, `stop()` in afterAll.
+ * Commands run inside the namespace through nsenter; paths under `dir` are the same inside and out.
+ */
+export class EngineEnv {
+  /** Unique tag: part of the temp dir, the containerd namespace and every cgroup the engines make. */
+  readonly tag = `tsrunc-eng-${randomBytes(3).toString('hex')}`;
+  readonly dir: string;
+  /** The containerd namespace ctr uses (ctr puts containers in cgroup /<ns>/<id>). */
+  readonly ns: string;
+  /** A `tsrunc` executable for engines: a shell wrapper around dist/tsrunc.cjs. */
+  readonly tsruncBin: string;
+  readonly containerdSock: string;
+  readonly dockerSock: string;
+  /** State roots (--runc-root) per runtime for ctr, so tsrunc and runc never share one. */
+  readonly roots: { runc: string; tsrunc: string };
+  image!: ImageArchive;
+  private holder?: ChildProcess;
+  private holderNs?: string;
+  private daemons = new Map<string, Daemon>();
+  private logFiles: string[] = [];
+
+  private constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), `${this.tag}-`));
+    this.ns = this.tag;
+    this.tsruncBin = join(this.dir, 'bin', 'tsrunc');
+    this.containerdSock = join(this.dir, 'containerd', 'containerd.sock');
+    this.dockerSock = join(this.dir, 'docker', 'docker.sock');
+    this.roots = { runc: join(this.dir, 'roots', 'runc'), tsrunc: join(this.dir, 'roots', 'tsrunc') };
+  }
+
+  get holderPid(): number {
+    if (!this.holder?.pid) throw new Error('namespace not started');
+    return this.holder.pid;
+  }
+
+  static async start(opts: EngineEnvOptions = {}): Promise<EngineEnv> {
+    const env = new EngineEnv();
+    try {
+      await env.setUp(opts);
+    } catch (e) {
+      await env.stop().catch(() => undefined);
+      throw new Error(`engine setup failed: ${(e as Error).message}\n${env.logTails()}`);
+    }
+    return env;
+  }
+
+  private async setUp(opts: EngineEnvOptions): Promise<void> {
+    for (const d of ['bin', 'run', 'containerd', 'docker', 'podman', 'roots/runc', 'roots/tsrunc', 'logs', 'image']) {
+      mkdirSync(join(this.dir, d), { recursive: true });
+    }
+    // An executable path for engines that want one (daemon.json runtimes, --runc-binary, podman --runtime).
+    writeFileSync(this.tsruncBin, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${process.execPath} ${TSRUNC_CJS} "$@"\n`);
+    chmodSync(this.tsruncBin, 0o755);
+    this.image = makeBusyboxImage(join(this.dir, 'image'));
+    await this.startNamespace();
+    await this.startContainerd();
+    await runOk(...this.ctrArgv(['image', 'import', this.image.tar]));
+    if (opts.docker) {
+      await this.startDockerd();
+      await runOk(...this.nsArgv(DOCKER, ['-H', `unix://${this.dockerSock}`, 'load', '-i', this.image.tar]));
+    }
+  }
+
+  private async startNamespace(): Promise<void> {
+    // `mount --make-rprivate /` first: nothing below may propagate to the host. The v1 hierarchies are
+    // unmounted in this namespace only; the cgroup2 mount is the host's one hierarchy seen from its root.
+    const script = [
+      'set -e',
+      'mount --make-rprivate /',
+      'umount -R /sys/fs/cgroup',
+      'mount -t cgroup2 none /sys/fs/cgroup',
+      `mount --bind ${this.dir}/run /run`,
+      'echo ready',
+      // Lives as long as our stdin: if the test process dies, the holder goes too.
+      'exec cat >/dev/null',
+    ].join('\n');
+    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: cleanEnv(),
+    });
+    this.holder = holder;
+    let err = '';
+    holder.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`mount namespace: no answer: ${err}`)), 10_000);
+      holder.stdout!.once('data', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      holder.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new Error(`mount namespace setup exited ${code}: ${err}`));
+      });
+    });
+    this.holderNs = mntNs(this.holderPid);
+  }
+
+  /** [cmd, args] that run `cmd args` inside the namespace. */
+  nsArgv(cmd: string, args: string[]): [string, string[]] {
+    return ['nsenter', ['-t', String(this.holderPid), '-m', '--', cmd, ...args]];
+  }
+
+  /** Runs a command inside the namespace. */
+  exec(cmd: string, args: string[], opts?: RunOptions): Promise<RunResult> {
+    return run(...this.nsArgv(cmd, args), opts);
+  }
+
+  private spawnDaemon(name: string, cmd: string, args: string[]): Daemon {
+    const log = join(this.dir, 'logs', `${name}.log`);
+    this.logFiles.push(log);
+    const fd = openSync(log, 'a');
+    const child = spawn(...this.nsArgv(cmd, args), { stdio: ['ignore', fd, fd], env: cleanEnv(), detached: true });
+    closeSync(fd);
+    if (!child.pid) throw new Error(`${name} did not start`);
+    child.on('error', () => {});
+    // nsenter without --fork execs the daemon: this pid is the daemon's.
+    const d: Daemon = { name, child, pid: child.pid, log };
+    this.daemons.set(name, d);
+    return d;
+  }
+
+  private async waitReady(d: Daemon, probe: () => Promise<boolean>, ms = 30_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (!alive(d.pid) || procState(d.pid) === 'Z') throw new Error(`${d.name} exited during start-up`);
+      if (await probe()) return;
+      if (Date.now() > deadline) throw new Error(`${d.name} not ready after ${ms} ms`);
+      await sleep(100);
+    }
+  }
+
+  private containerdConfig(): string {
+    const c = join(this.dir, 'containerd');
+    return [
+      'version = 2',
+      `root = "${c}/root"`,
+      `state = "${c}/state"`,
+      // No CRI: nothing here needs Kubernetes' plugin, and it would want CNI and more.
+      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+      '[grpc]',
+      `  address = "${this.containerdSock}"`,
+      '[ttrpc]',
+      `  address = "${this.containerdSock}.ttrpc"`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${c}/opt"`,
+      '',
+    ].join('\n');
+  }
+
+  /** Starts containerd (also used to restart it after a SIGKILL). */
+  async startContainerd(): Promise<void> {
+    const config = join(this.dir, 'containerd', 'config.toml');
+    writeFileSync(config, this.containerdConfig());
+    const d = this.spawnDaemon('containerd', 'containerd', ['--config', config]);
+    await this.waitReady(d, async () => existsSync(this.containerdSock) && (await run(...this.ctrArgv(['version']), { timeout: 5000 })).code === 0);
+  }
+
+  /** SIGKILLs containerd and waits for it to be gone (its shims keep running, as they should). */
+  async killContainerd(): Promise<void> {
+    const d = this.daemons.get('containerd');
+    if (!d) return;
+    process.kill(d.pid, 'SIGKILL');
+    await waitGone(d.pid, 10_000);
+    this.daemons.delete('containerd');
+  }
+
+  private async startDockerd(): Promise<void> {
+    const dd = join(this.dir, 'docker');
+    const config = join(dd, 'daemon.json');
+    writeFileSync(
+      config,
+      JSON.stringify(
+        {
+          'data-root': join(dd, 'data'),
+          'exec-root': join(dd, 'exec'),
+          pidfile: join(dd, 'docker.pid'),
+          hosts: [`unix://${this.dockerSock}`],
+          containerd: this.containerdSock,
+          'exec-opts': ['native.cgroupdriver=cgroupfs'],
+          'cgroup-parent': `/${this.tag}-docker`,
+          'storage-driver': 'overlay2',
+          'userland-proxy': false,
+          runtimes: { tsrunc: { path: this.tsruncBin } },
+        },
+        null,
+        2,
+      ),
+    );
+    const d = this.spawnDaemon('dockerd', 'dockerd', [
+      '--config-file', config,
+      // The old trust key would otherwise go to /etc/docker/key.json on the host.
+      '--deprecated-key-path', join(dd, 'key.json'),
+      '--iptables=false', '--bridge=none', '--ip-forward=false', '--ip-masq=false',
+    ]);
+    await this.waitReady(d, async () => existsSync(this.dockerSock) && (await this.docker(['version'], { timeout: 5000 })).code === 0);
+  }
+
+  // ---- engine commands ----
+
+  ctrArgv(args: string[]): [string, string[]] {
+    return this.nsArgv('ctr', ['-a', this.containerdSock, '-n', this.ns, ...args]);
+  }
+
+  ctr(args: string[], opts?: RunOptions): Promise<RunResult> {
+    return run(...this.ctrArgv(args), opts);
+  }
+
+  /**
+   * `ctr run` arguments selecting a runtime binary and its root. `--cpu-shares 0`: ctr's default (1024)
+   * becomes cpu.weight, and the cpu controller may be bound to v1 (it is on this machine).
+   */
+  ctrRuntimeArgs(runtime: 'runc' | 'tsrunc'): string[] {
+    const bin = runtime === 'runc' ? RUNC : this.tsruncBin;
+    return ['--cpu-shares', '0', '--runc-binary', bin, '--runc-root', this.roots[runtime]];
+  }
+
+  docker(args: string[], opts?: RunOptions): Promise<RunResult> {
+    return this.exec(DOCKER, ['-H', `unix://${this.dockerSock}`, ...args], opts);
+  }
+
+  /** Podman with every path in the temp dir, cgroupfs, and our tag as cgroup parent. */
+  podmanArgs(): string[] {
+    const p = join(this.dir, 'podman');
+    return [
+      '--root', join(p, 'root'),
+      '--runroot', join(p, 'runroot'),
+      '--tmpdir', join(p, 'tmp'),
+      '--storage-driver', 'overlay',
+      '--cgroup-manager', 'cgroupfs',
+      '--events-backend', 'file',
+    ];
+  }
+
+  podman(args: string[], opts?: RunOptions): Promise<RunResult> {
+    return this.exec('podman', [...this.podmanArgs(), ...args], opts);
+  }
+
+  /** The tail of every daemon log, for failure messages. */
+  logTails(lines = 30): string {
+    return this.logFiles
+      .map((f) => {
+        let text = '';
+        try {
+          text = readFileSync(f, 'utf8').split('\n').slice(-lines).join('\n');
+        } catch {
+          // no log yet
+        }
+        return `--- ${f}\n${text}`;
+      })
+      .join('\n');
+  }
+
+  /** Last lines of one daemon's log. */
+  daemonLog(name: 'containerd' | 'dockerd'): string {
+    try {
+      return readFileSync(join(this.dir, 'logs', `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  // ---- teardown ----
+
+  /** Processes in our mount namespace, and all their descendants (containers live in child namespaces). */
+  private ourProcesses(): number[] {
+    if (!this.holderNs) return [];
+    const pids = allPids();
+    const mine = new Set(pids.filter((p) => p !== process.pid && mntNs(p) === this.holderNs));
+    // Descendants (container inits, shim children) by parent links; repeat until no change.
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const p of pids) {
+        const pp = ppidOf(p);
+        if (pp !== undefined && mine.has(pp) && !mine.has(p)) {
+          mine.add(p);
+          grew = true;
+        }
+      }
+    }
+    return [...mine];
+  }
+
+  /** Our cgroups in the host's cgroup2 tree: every top-level directory named with our tag. */
+  private ourCgroups(): string[] {
+    let root: string;
+    try {
+      root = hostCgroup2();
+    } catch {
+      return [];
+    }
+    return readdirSync(root)
+      .filter((n) => n.startsWith(this.tag))
+      .map((n) => join(root, n));
+  }
+
+  private static removeCgroupTree(dir: string): void {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      return;
+    }
+    for (const e of entries) EngineEnv.removeCgroupTree(join(dir, e));
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still populated: reported by stop()
+    }
+  }
+
+  /** Stops everything by PID and removes every cgroup, mount and file this env made. */
+  async stop(): Promise<void> {
+    const problems: string[] = [];
+    // Daemons: SIGTERM, then SIGKILL.
+    for (const name of ['dockerd', 'containerd']) {
+      const d = this.daemons.get(name);
+      if (!d) continue;
+      try {
+        process.kill(d.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      if (!(await waitGone(d.pid, 15_000))) {
+        try {
+          process.kill(d.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        await waitGone(d.pid, 5000);
+      }
+      this.daemons.delete(name);
+    }
+    // Shims, conmon, containers, and anything else started in the namespace, except the holder.
+    for (let round = 0; round < 5; round++) {
+      const left = this.ourProcesses().filter((p) => p !== this.holder?.pid && procState(p) !== 'Z');
+      if (left.length === 0) break;
+      for (const p of left) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await sleep(100);
+    }
+    for (const cg of this.ourCgroups()) {
+      try {
+        writeFileSync(join(cg, 'cgroup.kill'), '1');
+      } catch {
+        // kernels before 5.14: the processes were killed above
+      }
+    }
+    await sleep(100);
+    for (const cg of this.ourCgroups()) EngineEnv.removeCgroupTree(cg);
+    problems.push(...this.ourCgroups().map((c) => `cgroup left: ${c}`));
+    // The namespace and its mounts die with the holder (and with the last process inside, all killed above).
+    if (this.holder?.pid && alive(this.holder.pid)) {
+      const h = this.holder;
+      h.stdin?.end();
+      if (!(await waitGone(h.pid!, 5000))) {
+        h.kill('SIGKILL');
+        await waitGone(h.pid!, 5000);
+      }
+    }
+    const mounts = hostMountsUnder(this.dir);
+    if (mounts.length > 0) {
+      problems.push(`mounts left on the host: ${mounts.join(', ')}`);
+    } else {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+    if (problems.length > 0) throw new Error(`engine teardown: ${problems.join('; ')}`);
+  }
+}
+
+/** Whether a program is installed (tests of an engine that is missing are skipped). */
+export function installed(program: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** A ctr/docker container id unique within the run. */
+let idCounter = 0;
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${process.pid}-${++idCounter}-${randomBytes(2).toString('hex')}`;
+}
+
+/** The json log lines tsrunc wrote for one container under containerd's v2 shim (`log.json` in the bundle). */
+export function shimBundleDir(env: EngineEnv, id: string): string {
+  return join(env.dir, 'containerd', 'state', 'io.containerd.runtime.v2.task', env.ns, id);
+}
