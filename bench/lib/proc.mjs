@@ -1,6 +1,8 @@
 // Running commands with timing, peak RSS (GNU time) and /proc inspection.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const GNU_TIME = '/usr/bin/time';
 
@@ -11,21 +13,39 @@ export function benchEnv() {
   return env;
 }
 
-/** Runs argv to completion with stdio on /dev/null (a created container keeps it); returns ms. */
+let errSeq = 0;
+/**
+ * spawnSync with stdout on /dev/null and stderr in an unlinked temp file: a created container inherits
+ * the runtime's stdio, so with a pipe spawnSync would wait until the container exits.
+ */
+export function spawnCapture(file, args) {
+  const path = join(tmpdir(), `tsrunc-bench-err-${process.pid}-${++errSeq}`);
+  const fd = openSync(path, 'w+');
+  unlinkSync(path);
+  try {
+    const r = spawnSync(file, args, { stdio: ['ignore', 'ignore', fd], env: benchEnv(), timeout: 60_000, killSignal: 'SIGKILL' });
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, 65536));
+    readSync(fd, buf, 0, buf.length, 0);
+    return { status: r.status, signal: r.signal, stderr: r.error ? r.error.message : buf.toString('utf8') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Runs argv to completion; returns ms. */
 export function timed(argv, { check = true } = {}) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: benchEnv() });
+  const r = spawnCapture(argv[0], argv.slice(1));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (check && r.status !== 0) {
-    throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${String(r.stderr).trim()}`);
-  }
+  if (check && r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
   return ms;
 }
 
 /** Runs argv under `/usr/bin/time`; returns the peak RSS in KiB. */
 export function peakRssKiB(argv, outFile) {
-  const r = spawnSync(GNU_TIME, ['-f', '%M', '-o', outFile, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: benchEnv() });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${String(r.stderr).trim()}`);
+  const r = spawnCapture(GNU_TIME, ['-f', '%M', '-o', outFile, ...argv]);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
   const kib = Number(readFileSync(outFile, 'utf8').trim().split('\n').pop());
   rmSync(outFile, { force: true });
   return kib;
