@@ -345,6 +345,8 @@ export class EngineEnv {
           'storage-driver': 'overlay2',
           'userland-proxy': false,
           runtimes: { tsrunc: { path: this.tsruncBin } },
+          // The old trust key would otherwise go to /etc/docker/key.json on the host.
+          'deprecated-key-path': join(dd, 'key.json'),
         },
         null,
         2,
@@ -352,8 +354,6 @@ export class EngineEnv {
     );
     const d = this.spawnDaemon('dockerd', 'dockerd', [
       '--config-file', config,
-      // The old trust key would otherwise go to /etc/docker/key.json on the host.
-      '--deprecated-key-path', join(dd, 'key.json'),
       '--iptables=false', '--bridge=none', '--ip-forward=false', '--ip-masq=false',
     ]);
     await this.waitReady(d, async () => existsSync(this.dockerSock) && (await this.docker(['version'], { timeout: 5000 })).code === 0);
@@ -376,6 +376,11 @@ export class EngineEnv {
   ctrRuntimeArgs(runtime: 'runc' | 'tsrunc'): string[] {
     const bin = runtime === 'runc' ? RUNC : this.tsruncBin;
     return ['--cpu-shares', '0', '--runc-binary', bin, '--runc-root', this.roots[runtime]];
+  }
+
+  /** Where dockerd 20.10 tells a runtime to keep its state (`--root`). */
+  dockerRuntimeRoot(_runtime: 'runc' | 'tsrunc'): string {
+    return join(this.dir, 'docker', 'exec', 'runtime-runc', 'moby');
   }
 
   docker(args: string[], opts?: RunOptions): Promise<RunResult> {
