@@ -37,6 +37,10 @@ function cgroup2At(path) {
     .some((l) => l.split(' ')[4] === path && l.split(' - ')[1]?.startsWith('cgroup2 '));
 }
 if (!cgroup2At('/sys/fs/cgroup')) {
+  // Detach the v1 hierarchies (and the shadowed unified mount) in this namespace only, so every
+  // runtime finds exactly one cgroup2 mount, at the usual place.
+  const u = spawnSync('umount', ['-l', '/sys/fs/cgroup'], { stdio: 'inherit' });
+  if (u.status !== 0) throw new Error('cannot detach /sys/fs/cgroup in the private namespace');
   const m = spawnSync('mount', ['-t', 'cgroup2', 'cgroup2', '/sys/fs/cgroup'], { stdio: 'inherit' });
   if (m.status !== 0) throw new Error('cannot mount cgroup2 on /sys/fs/cgroup in the private namespace');
 }
