@@ -152,6 +152,8 @@ function hostMountsUnder(path: string): string[] {
 export interface EngineEnvOptions {
   /** Also start dockerd (in containerd's mount namespace, on this containerd). */
   docker?: boolean;
+  /** Also load the image into podman's store (podman needs no daemon). */
+  podman?: boolean;
 }
 
 interface Daemon {
@@ -223,6 +225,7 @@ export class EngineEnv {
       await this.startDockerd();
       await runOk(...this.nsArgv(DOCKER, ['-H', `unix://${this.dockerSock}`, 'load', '-i', this.image.tar]));
     }
+    if (opts.podman) await runOk(...this.nsArgv('podman', [...this.podmanArgs(), 'load', '-i', this.image.tar]));
   }
 
   private async startNamespace(): Promise<void> {

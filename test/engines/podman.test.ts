@@ -1,0 +1,55 @@
+// Podman 4.3 (with conmon) and `--runtime PATH`, in the same isolated namespace. Podman gives root
+// containers RLIMIT_NOFILE 1048576 and RLIMIT_NPROC 32768 and a pids limit of 2048; this sandbox can
+// raise no hard limit and its cgroup2 tree has no pids controller, so the tests ask for less
+// (podman then still sends `"pids": {"limit": 0}`, which runc treats as unset).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EngineEnv, installed, RUNC, uniqueId, type RunResult } from './harness';
+
+const havePodman = installed('containerd') && installed('podman') && installed('conmon');
+
+describe.skipIf(!havePodman)('podman', () => {
+  let env: EngineEnv;
+
+  beforeAll(async () => {
+    env = await EngineEnv.start({ podman: true });
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+
+  describe.each(['runc', 'tsrunc'] as const)('runtime %s', (runtime) => {
+    const runArgs = (): string[] => [
+      '--runtime', runtime === 'runc' ? RUNC : env.tsruncBin,
+      'run', '--network', 'none', '--cgroup-parent', `/${env.tag}-podman`,
+      '--pids-limit', '0', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
+    ];
+
+    test('run --rm: stdout and exit codes', async () => {
+      const r = await env.podman([...runArgs(), '--rm', env.image.tag, 'sh', '-c', 'echo hi; exit 4']);
+      expect(r.stdout, show(r)).toBe('hi\n');
+      expect(r.code, show(r)).toBe(4);
+    });
+
+    test('run -d, exec, stop delivers SIGTERM, rm', async () => {
+      const name = uniqueId('p');
+      try {
+        const script = 'trap "echo got-term; exit 0" TERM; echo started; while true; do sleep 0.1; done';
+        const r = await env.podman([...runArgs(), '-d', '--name', name, env.image.tag, 'sh', '-c', script]);
+        expect(r.code, show(r)).toBe(0);
+        const e = await env.podman(['--runtime', runtime === 'runc' ? RUNC : env.tsruncBin, 'exec', name, 'sh', '-c', 'echo in-exec; exit 5']);
+        expect(e.stdout, show(e)).toBe('in-exec\n');
+        expect(e.code, show(e)).toBe(5);
+        const s = await env.podman(['stop', '-t', '10', name]);
+        expect(s.code, show(s)).toBe(0);
+        expect((await env.podman(['logs', name])).stdout).toBe('started\ngot-term\n');
+        const rm = await env.podman(['rm', name]);
+        expect(rm.code, show(rm)).toBe(0);
+      } finally {
+        await env.podman(['rm', '-f', name]);
+      }
+    });
+  });
+});
