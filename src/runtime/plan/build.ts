@@ -74,6 +74,8 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   if (!namespaces.some((n) => n.type === 'mount'))
     throw new ConfigError('linux.namespaces', 'a mount namespace is required');
 
+  // Bound while we are still the host's root: the state directory is not the container's to write.
+  plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
   addNamespaceSteps(plan, spec);
   plan.add('SETSID', 'process');
   addRootfsSteps(plan, spec, opts, userns !== undefined);
@@ -93,6 +95,12 @@ function addNamespaceSteps(plan: Plan, spec: Spec): void {
   if (flags & CLONE_NEWUSER) {
     plan.add('UNSHARE', 'linux.namespaces', u64(CLONE_NEWUSER));
     plan.add('USERNS_MAPS', 'linux.uidMappings');
+    // Our ids are the host's, unmapped in the new namespace (files could not be created): become its root.
+    if (mapsRoot(spec.linux?.uidMappings) && mapsRoot(spec.linux?.gidMappings)) {
+      plan.add('SETGROUPS', 'linux.gidMappings', u64v([]));
+      plan.add('SETGID', 'linux.gidMappings', u64(0));
+      plan.add('SETUID', 'linux.uidMappings', u64(0));
+    }
     flags &= ~CLONE_NEWUSER;
   }
   if (flags) plan.add('UNSHARE', 'linux.namespaces', u64(flags));
@@ -106,12 +114,15 @@ function addNamespaceSteps(plan: Plan, spec: Spec): void {
   plan.add('FORK', 'linux.namespaces');
 }
 
+function mapsRoot(maps: Array<{ containerID: number; size: number }> | undefined): boolean {
+  return (maps ?? []).some((m) => m.containerID === 0 && m.size > 0);
+}
+
 function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean): void {
   void CLONE_NEWNS;
   // Nothing we mount may propagate back to the host.
   plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(MS_SLAVE | MS_REC));
   plan.add('ROOTFS', 'root.path', s(opts.rootfs));
-  plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
 
   const mounts = spec.mounts ?? [];
   mounts.forEach((m, i) => addMount(plan, m, `mounts[${i}]`));
