@@ -2,14 +2,20 @@
 // Every case runs with runc first (proves the harness) and then with tsrunc.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EngineEnv, installed, uniqueId, type RunResult } from './harness';
+import type { ImageArchive } from './image';
 
 const haveContainerd = installed('containerd') && installed('ctr');
 
 describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
   let env: EngineEnv;
 
+  // Most cases use an image with an empty /run (as distro images have): containerd's default spec mounts
+  // a tmpfs there. `bare` is the plain busybox rootfs without it, where the runtime must create /run.
+  let bare: ImageArchive;
+
   beforeAll(async () => {
-    env = await EngineEnv.start();
+    env = await EngineEnv.start({ image: { dirs: ['run'] } });
+    bare = await env.importCtrImage('bare', { repo: 'tsrunc-test/bare' });
   });
 
   afterAll(async () => {
@@ -56,6 +62,12 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
       expect(r.stdout).toBe('hi\n');
       expect(r.stderr).toContain('oops');
       expect(await taskStatus(id)).toBeUndefined();
+    });
+
+    test('run --rm of an image without /run: the runtime creates the mount point', async () => {
+      const r = await env.ctr([...runArgs(), '--rm', bare.ctrRef, uniqueId('bare'), 'sh', '-c', 'grep -c " /run " /proc/mounts']);
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stdout).toBe('1\n');
     });
 
     test('run --rm: the exit code of the process is ctr\'s', async () => {

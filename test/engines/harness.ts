@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rea
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeBusyboxImage, type ImageArchive } from './image';
+import { makeBusyboxImage, type ImageArchive, type ImageOptions } from './image';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TSRUNC_CJS = join(REPO, 'dist', 'tsrunc.cjs');
@@ -154,6 +154,8 @@ export interface EngineEnvOptions {
   docker?: boolean;
   /** Also load the image into podman's store (podman needs no daemon). */
   podman?: boolean;
+  /** Options of the test image (default: the plain busybox rootfs). */
+  image?: ImageOptions;
 }
 
 interface Daemon {
@@ -217,7 +219,7 @@ export class EngineEnv {
     // An executable path for engines that want one (daemon.json runtimes, --runc-binary, podman --runtime).
     writeFileSync(this.tsruncBin, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${process.execPath} ${TSRUNC_CJS} "$@"\n`);
     chmodSync(this.tsruncBin, 0o755);
-    this.image = makeBusyboxImage(join(this.dir, 'image'));
+    this.image = makeBusyboxImage(join(this.dir, 'image'), opts.image);
     await this.startNamespace();
     await this.startContainerd();
     await runOk(...this.ctrArgv(['image', 'import', this.image.tar]));
@@ -226,6 +228,13 @@ export class EngineEnv {
       await runOk(...this.nsArgv(DOCKER, ['-H', `unix://${this.dockerSock}`, 'load', '-i', this.image.tar]));
     }
     if (opts.podman) await runOk(...this.nsArgv('podman', [...this.podmanArgs(), 'load', '-i', this.image.tar]));
+  }
+
+  /** Builds another image and imports it into containerd (e.g. a variant of the rootfs). */
+  async importCtrImage(name: string, opts: ImageOptions): Promise<ImageArchive> {
+    const image = makeBusyboxImage(join(this.dir, 'image-' + name), opts);
+    await runOk(...this.ctrArgv(['image', 'import', image.tar]));
+    return image;
   }
 
   private async startNamespace(): Promise<void> {

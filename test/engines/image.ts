@@ -17,12 +17,22 @@ export interface ImageArchive {
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
+export interface ImageOptions {
+  repo?: string;
+  tag?: string;
+  /** Extra empty directories in the rootfs (e.g. `run`, which busybox images lack and most distro images have). */
+  dirs?: string[];
+}
+
 /** Builds the archive in `dir` (created); the rootfs is Debian's busybox-static plus a few /etc files. */
-export function makeBusyboxImage(dir: string, repo = 'tsrunc-test/busybox', tagName = 'latest'): ImageArchive {
+export function makeBusyboxImage(dir: string, opts: ImageOptions = {}): ImageArchive {
+  const repo = opts.repo ?? 'tsrunc-test/busybox';
+  const tagName = opts.tag ?? 'latest';
   const rootfs = join(dir, 'rootfs');
   const tree = join(dir, 'archive');
   mkdirSync(tree, { recursive: true });
   makeBusyboxRootfs(rootfs);
+  for (const d of opts.dirs ?? []) mkdirSync(join(rootfs, d), { recursive: true, mode: 0o755 });
 
   // Reproducible layer: sorted names, fixed times, numeric owners.
   const layerTmp = join(dir, 'layer.tar');
