@@ -36,11 +36,9 @@ for (const { src, out } of entries) {
       logLevel: 'warning',
       // The addon is found at run time by path and loaded with require().
       external: ['*.node'],
-      // ESM sources may use import.meta.url; CommonJS has __filename instead.
-      define: { 'import.meta.url': '__tsrunc_import_meta_url' },
-      banner: {
-        js: '#!/usr/bin/env node\nconst __tsrunc_import_meta_url = require("url").pathToFileURL(__filename).href;',
-      },
+      // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
+      logOverride: { 'empty-import-meta': 'silent' },
+      banner: { js: '#!/usr/bin/env node' },
     });
     chmodSync(join(root, out), 0o755);
     console.log(`build: ${src} -> ${out}`);

@@ -26,9 +26,20 @@ export function parseMountInfo(text: string): MountInfo[] {
   return out;
 }
 
-/** The first cgroup2 mount in `text` (mountinfo format), or undefined. */
+/**
+ * The first visible cgroup2 mount in `text` (mountinfo format), or undefined: one not covered by a
+ * later mount on or above its mount point (a private namespace may mount cgroup2 over /sys/fs/cgroup,
+ * hiding the host's /sys/fs/cgroup/unified, which mountinfo still lists).
+ */
 export function findCgroup2Mount(text: string): MountInfo | undefined {
-  return parseMountInfo(text).find((m) => m.fsType === 'cgroup2');
+  const mounts = parseMountInfo(text);
+  const covers = (later: MountInfo, m: MountInfo) =>
+    later.mountPoint === m.mountPoint || m.mountPoint.startsWith(later.mountPoint === '/' ? '/' : later.mountPoint + '/');
+  for (let i = 0; i < mounts.length; i++) {
+    const m = mounts[i]!;
+    if (m.fsType === 'cgroup2' && !mounts.slice(i + 1).some((later) => covers(later, m))) return m;
+  }
+  return undefined;
 }
 
 let cached: MountInfo | undefined;

@@ -58,3 +58,14 @@ describe('cgroup paths', () => {
     expect(() => cgroupDir('/other', sub)).toThrow(/outside/);
   });
 });
+
+describe('mountinfo with a covered cgroup2 mount', () => {
+  it('skips a cgroup2 mount hidden by a later mount over its parent', () => {
+    const text = [
+      '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
+      '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+      '90 23 0:38 / /sys/fs/cgroup rw,relatime - cgroup2 none rw',
+    ].join('\n');
+    expect(findCgroup2Mount(text)?.mountPoint).toBe('/sys/fs/cgroup');
+  });
+});
