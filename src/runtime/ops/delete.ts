@@ -24,8 +24,8 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
   try {
     const record = dir.read();
     const status = containerStatus(record, dir.path);
-    // Like runc: a created container never ran user code and may go without --force.
-    if ((status === 'running' || status === 'paused') && !opts.force)
+    // runtime.md: deleting a container that is not stopped is an error (runc lets created ones go).
+    if (status !== 'stopped' && !opts.force)
       throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     if (status !== 'stopped') await killAndWait(record.pid);
     await recordCgroup(record)?.remove();
