@@ -126,6 +126,14 @@ function mntNs(pid: number): string | undefined {
   }
 }
 
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
 function allPids(): number[] {
   return readdirSync('/proc')
     .filter((n) => /^\d+$/.test(n))
@@ -202,6 +210,7 @@ export class EngineEnv {
   }
 
   static async start(opts: EngineEnvOptions = {}): Promise<EngineEnv> {
+    await sweepStale();
     const env = new EngineEnv();
     try {
       await env.setUp(opts);
@@ -269,6 +278,8 @@ export class EngineEnv {
       });
     });
     this.holderNs = mntNs(this.holderPid);
+    // For sweepStale(): which namespace and holder this dir belongs to, should this process die.
+    writeFileSync(join(this.dir, 'holder.json'), JSON.stringify({ pid: this.holderPid, ns: this.holderNs, owner: process.pid }));
   }
 
   /** [cmd, args] that run `cmd args` inside the namespace. */
@@ -442,58 +453,9 @@ export class EngineEnv {
 
   // ---- teardown ----
 
-  /** Processes in our mount namespace, and all their descendants (containers live in child namespaces). */
-  private ourProcesses(): number[] {
-    if (!this.holderNs) return [];
-    const pids = allPids();
-    const mine = new Set(pids.filter((p) => p !== process.pid && mntNs(p) === this.holderNs));
-    // Descendants (container inits, shim children) by parent links; repeat until no change.
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const p of pids) {
-        const pp = ppidOf(p);
-        if (pp !== undefined && mine.has(pp) && !mine.has(p)) {
-          mine.add(p);
-          grew = true;
-        }
-      }
-    }
-    return [...mine];
-  }
-
-  /** Our cgroups in the host's cgroup2 tree: every top-level directory named with our tag. */
-  private ourCgroups(): string[] {
-    let root: string;
-    try {
-      root = hostCgroup2();
-    } catch {
-      return [];
-    }
-    return readdirSync(root)
-      .filter((n) => n.startsWith(this.tag))
-      .map((n) => join(root, n));
-  }
-
-  private static removeCgroupTree(dir: string): void {
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-    } catch {
-      return;
-    }
-    for (const e of entries) EngineEnv.removeCgroupTree(join(dir, e));
-    try {
-      rmdirSync(dir);
-    } catch {
-      // still populated: reported by stop()
-    }
-  }
-
   /** Stops everything by PID and removes every cgroup, mount and file this env made. */
   async stop(): Promise<void> {
-    const problems: string[] = [];
-    // Daemons: SIGTERM, then SIGKILL.
+    // Daemons first, gracefully: SIGTERM, then SIGKILL.
     for (const name of ['dockerd', 'containerd']) {
       const d = this.daemons.get(name);
       if (!d) continue;
@@ -512,45 +474,144 @@ export class EngineEnv {
       }
       this.daemons.delete(name);
     }
-    // Shims, conmon, containers, and anything else started in the namespace, except the holder.
-    for (let round = 0; round < 5; round++) {
-      const left = this.ourProcesses().filter((p) => p !== this.holder?.pid && procState(p) !== 'Z');
-      if (left.length === 0) break;
-      for (const p of left) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone
+    const h = this.holder;
+    const problems = await cleanUp({
+      ns: this.holderNs,
+      tag: this.tag,
+      dir: this.dir,
+      spare: h?.pid,
+      endHolder: async () => {
+        if (!h?.pid || !alive(h.pid)) return;
+        h.stdin?.end();
+        if (!(await waitGone(h.pid, 5000))) {
+          h.kill('SIGKILL');
+          await waitGone(h.pid, 5000);
         }
+      },
+    });
+    if (problems.length > 0) throw new Error(`engine teardown: ${problems.join('; ')}`);
+  }
+}
+
+/** Processes in mount namespace `ns`, and all their descendants (containers live in child namespaces). */
+function processesOfNs(ns: string): number[] {
+  const pids = allPids();
+  const found = new Set(pids.filter((p) => p !== process.pid && mntNs(p) === ns));
+  // Descendants (container inits, shim children) by parent links; repeat until no change.
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of pids) {
+      const pp = ppidOf(p);
+      if (pp !== undefined && found.has(pp) && !found.has(p)) {
+        found.add(p);
+        grew = true;
       }
-      await sleep(100);
     }
-    for (const cg of this.ourCgroups()) {
+  }
+  return [...found];
+}
+
+/** Top-level directories of the host's cgroup2 tree named with `tag` (the engines are told to use them). */
+function cgroupsOfTag(tag: string): string[] {
+  let root: string;
+  try {
+    root = hostCgroup2();
+  } catch {
+    return [];
+  }
+  return readdirSync(root)
+    .filter((n) => n === tag || n.startsWith(`${tag}-`))
+    .map((n) => join(root, n));
+}
+
+function removeCgroupTree(dir: string): void {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return;
+  }
+  for (const e of entries) removeCgroupTree(join(dir, e));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still populated: reported by the caller
+  }
+}
+
+/**
+ * Kills what is left in namespace `ns` (shims, conmon, containers; `spare` is the holder), removes the
+ * cgroups named with `tag`, ends the namespace, and removes `dir` unless mounts below it remain on the host.
+ */
+async function cleanUp(o: { ns?: string; tag: string; dir: string; spare?: number; endHolder: () => Promise<void> }): Promise<string[]> {
+  const problems: string[] = [];
+  for (let round = 0; o.ns && round < 10; round++) {
+    const left = processesOfNs(o.ns).filter((p) => p !== o.spare && procState(p) !== 'Z');
+    if (left.length === 0) break;
+    for (const p of left) {
       try {
-        writeFileSync(join(cg, 'cgroup.kill'), '1');
+        process.kill(p, 'SIGKILL');
       } catch {
-        // kernels before 5.14: the processes were killed above
+        // gone
       }
     }
     await sleep(100);
-    for (const cg of this.ourCgroups()) EngineEnv.removeCgroupTree(cg);
-    problems.push(...this.ourCgroups().map((c) => `cgroup left: ${c}`));
-    // The namespace and its mounts die with the holder (and with the last process inside, all killed above).
-    if (this.holder?.pid && alive(this.holder.pid)) {
-      const h = this.holder;
-      h.stdin?.end();
-      if (!(await waitGone(h.pid!, 5000))) {
-        h.kill('SIGKILL');
-        await waitGone(h.pid!, 5000);
-      }
+  }
+  for (const cg of cgroupsOfTag(o.tag)) {
+    try {
+      writeFileSync(join(cg, 'cgroup.kill'), '1');
+    } catch {
+      // kernels before 5.14: the processes were killed above
     }
-    const mounts = hostMountsUnder(this.dir);
-    if (mounts.length > 0) {
-      problems.push(`mounts left on the host: ${mounts.join(', ')}`);
-    } else {
-      rmSync(this.dir, { recursive: true, force: true });
+  }
+  for (let i = 0; i < 20 && cgroupsOfTag(o.tag).length > 0; i++) {
+    for (const cg of cgroupsOfTag(o.tag)) removeCgroupTree(cg);
+    if (cgroupsOfTag(o.tag).length > 0) await sleep(100);
+  }
+  problems.push(...cgroupsOfTag(o.tag).map((c) => `cgroup left: ${c}`));
+  // The namespace and its mounts die with the holder (and with the last process inside, all killed above).
+  await o.endHolder();
+  const mounts = hostMountsUnder(o.dir);
+  if (mounts.length > 0) problems.push(`mounts left on the host: ${mounts.join(', ')}`);
+  else rmSync(o.dir, { recursive: true, force: true });
+  return problems;
+}
+
+/**
+ * Cleans up after earlier runs whose test process died (its daemons run on in their own session):
+ * every /tmp/tsrunc-eng-* dir whose owning process is gone.
+ */
+async function sweepStale(): Promise<void> {
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^(tsrunc-eng-[0-9a-f]{6})-/.exec(name);
+    if (!m) continue;
+    const dir = join(tmpdir(), name);
+    let info: { pid: number; ns: string; owner: number };
+    try {
+      info = JSON.parse(readFileSync(join(dir, 'holder.json'), 'utf8'));
+    } catch {
+      continue; // being set up right now, or not ours
     }
-    if (problems.length > 0) throw new Error(`engine teardown: ${problems.join('; ')}`);
+    if (alive(info.owner) && procState(info.owner) !== 'Z') continue;
+    const holderAlive = alive(info.pid) && mntNs(info.pid) === info.ns;
+    // Namespace inode numbers are reused: kill by namespace only when a process in it names this dir.
+    const proven = processesOfNs(info.ns).some((p) => cmdline(p).includes(dir));
+    await cleanUp({
+      ns: proven ? info.ns : undefined,
+      tag: m[1],
+      dir,
+      spare: holderAlive ? info.pid : undefined,
+      endHolder: async () => {
+        if (!holderAlive) return;
+        try {
+          process.kill(info.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        await waitGone(info.pid, 5000);
+      },
+    });
   }
 }
 
