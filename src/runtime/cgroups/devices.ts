@@ -29,7 +29,8 @@ const ALL_ACCESS = 7;
 
 function wildcard(v: number | null | undefined, where: string): number {
   if (v === undefined || v === null || v === -1) return -1;
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ConfigError(where, `invalid device number ${JSON.stringify(v)}`);
+  // jne compares with a sign-extended 32-bit immediate: keep numbers below 2^31 (real ones have 12/20 bits)
+  if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new ConfigError(where, `invalid device number ${JSON.stringify(v)}`);
   return v;
 }
 

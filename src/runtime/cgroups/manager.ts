@@ -88,6 +88,10 @@ export class Cgroup {
     this.created.length = 0;
   }
 
+  exists(): boolean {
+    return existsSync(this.dir);
+  }
+
   /** An O_RDONLY|O_DIRECTORY fd of the directory, for clone3's CLONE_INTO_CGROUP. Caller closes it. */
   fd(): number {
     return openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -183,9 +187,10 @@ export class Cgroup {
 
   /** Kill leftovers, remove the cgroup (and sub-cgroups), then the parents `create` made, if empty. */
   async remove(): Promise<void> {
-    if (!existsSync(this.dir)) return;
-    if (this.pids().length || this.events().get('populated') === 1) await this.kill();
-    removeTree(this.dir);
+    if (existsSync(this.dir)) {
+      if (this.pids().length || this.events().get('populated') === 1) await this.kill();
+      removeTree(this.dir);
+    }
     for (const d of [...this.created].reverse()) if (d !== this.dir) rmdirQuiet(d);
   }
 }

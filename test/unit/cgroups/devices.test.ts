@@ -110,6 +110,7 @@ describe('device filter', () => {
       [{ allow: true, access: '' }, 'linux.resources.devices[1].access'],
       [{ allow: true, major: -2 }, 'linux.resources.devices[1].major'],
       [{ allow: true, minor: 1.5 }, 'linux.resources.devices[1].minor'],
+      [{ allow: true, minor: 2 ** 31 }, 'linux.resources.devices[1].minor'],
       [{ allow: 'yes' } as unknown as DeviceRule, 'linux.resources.devices[1].allow'],
     ];
     for (const [rule, where] of bad) {
