@@ -79,6 +79,8 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
       const id = uniqueId('enoent');
       const r = await env.ctr([...runArgs(), '--rm', env.image.ctrRef, id, '/no/such/program']);
       expect(r.code, show(r)).not.toBe(0);
+      // The shim reads the runtime's error from its --log file (json): it must reach the user.
+      expect(r.stderr).toMatch(/no such file or directory/i);
       expect(await taskStatus(id)).toBeUndefined();
       await removeAll(id);
     });

@@ -38,6 +38,21 @@ describe.skipIf(!haveDocker)('dockerd', () => {
       expect(r.code, show(r)).toBe(7);
     });
 
+    test('run --rm of a missing program: exit code 127 and the runtime\'s error', async () => {
+      // The docker CLI maps the error text (the runtime's, read by the shim from its --log json) to 127
+      // when it contains Go's lowercase errno text "no such file or directory" (case-sensitive).
+      const r = await env.docker([...runArgs(), '--rm', env.image.tag, '/no/such/program']);
+      expect(r.code, show(r)).toBe(127);
+      expect(r.stderr).toMatch(/no such file or directory/i);
+    });
+
+    test('run --rm of a file that is not executable: exit code 126', async () => {
+      // The docker CLI looks for Go's lowercase errno text ("permission denied") in the error.
+      const r = await env.docker([...runArgs(), '--rm', env.image.tag, '/etc/passwd']);
+      expect(r.code, show(r)).toBe(126);
+      expect(r.stderr).toContain('permission denied');
+    });
+
     test('run --rm -t: the process gets a terminal', async () => {
       const r = await env.docker([...runArgs(), '--rm', '-t', env.image.tag, 'sh', '-c', 'tty; exit 3']);
       expect(r.stdout, show(r)).toMatch(/\/dev\/pts\/\d+/);
