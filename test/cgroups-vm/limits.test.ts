@@ -141,6 +141,21 @@ describe.skipIf(!VM)('cgroup v2 limits in the VM', () => {
     expect(existsSync(cg.dir)).toBe(false);
   });
 
+  it('updates limits, refusing memory.max below the usage with checkBeforeUpdate', async () => {
+    const cg = create('update', { memory: { limit: 64 << 20 } });
+    // grow a string to 4 MiB, then idle
+    const sh = await held(`exec ${BUSYBOX} sh -c 'x=0123456789abcdef; while [ \${#x} -lt 4194304 ]; do x=$x$x; done; echo ready >&2; exec 0<&-; while :; do sleep 1; done'`);
+    cg.addProcess(sh.pid);
+    sh.go();
+    while (Number(read(cg, 'memory.current')) < 4 << 20) await new Promise((r) => setTimeout(r, 50));
+    expect(() => cg.apply({ memory: { limit: 1 << 20, checkBeforeUpdate: true } })).toThrow(/below the current usage/);
+    expect(read(cg, 'memory.max')).toBe(String(64 << 20));
+    cg.apply({ memory: { limit: 48 << 20, checkBeforeUpdate: true }, pids: { limit: 7 } });
+    expect(read(cg, 'memory.max')).toBe(String(48 << 20));
+    expect(read(cg, 'pids.max')).toBe('7');
+    await cg.kill();
+  });
+
   it('leaves nothing behind when applying fails (no such RDMA device)', () => {
     expect(() => Cgroup.create('/tsrunc-vm-none/x', { resources: { rdma: { mlx5_0: { hcaHandles: 1 } } } })).toThrow(/rdma/);
     expect(existsSync('/sys/fs/cgroup/tsrunc-vm-none')).toBe(false);
