@@ -3,19 +3,53 @@
 // than an ESM module graph). Entries whose source does not exist yet are skipped, so `npm ci` (which
 // runs this as `prepare`) works on a partial tree.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Every CLI call pays for parsing what it loads: the CLI itself (commander and the command table) is one
+// small file, and each operation it imports lazily is a file of its own under dist/lib/.
+const LAZY = [
+  ...readdirSync(join(root, 'src/runtime/ops'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => ({ dir: 'src/runtime/ops', name: f.slice(0, -3) })),
+  { dir: 'src/bundle', name: 'spec' },
+  { dir: 'src/runtime', name: 'native' },
+];
 const entries = [
-  { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs' },
+  { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: true },
   { src: 'src/bundle/make-bundle.ts', out: 'dist/make-bundle.cjs' },
+  ...LAZY.map(({ dir, name }) => ({ src: `${dir}/${name}.ts`, out: `dist/lib/${name}.cjs`, library: true })),
 ];
 
-mkdirSync(join(root, 'dist'), { recursive: true });
+/** In the CLI bundle, `import('.../runtime/ops/x')` becomes `require('./lib/x.cjs')`. */
+const lazyOps = {
+  name: 'lazy-ops',
+  setup(b) {
+    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime)\/[a-z-]+$/ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const name = args.path.split('/').pop();
+      if (!LAZY.some((l) => l.name === name)) return undefined;
+      return { path: `./lib/${name}.cjs`, external: true };
+    });
+  },
+};
+
+/** Commander's child_process import (unused by us) is replaced by a stub that throws if ever used. */
+const noChildProcessForCommander = {
+  name: 'no-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('node_modules/commander/') ? { path: join(root, 'scripts/stubs/child_process.cjs') } : undefined,
+    );
+  },
+};
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+mkdirSync(join(root, 'dist/lib'), { recursive: true });
 let failed = false;
-for (const { src, out } of entries) {
+for (const { src, out, lazy, library } of entries) {
   if (!existsSync(join(root, src))) {
     console.log(`build: skip ${src} (not present yet)`);
     continue;
@@ -38,10 +72,13 @@ for (const { src, out } of entries) {
       external: ['*.node'],
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
-      banner: { js: '#!/usr/bin/env node' },
+      banner: library ? {} : { js: '#!/usr/bin/env node' },
+      plugins: lazy ? [lazyOps, noChildProcessForCommander] : [],
+      // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
+      supported: { 'dynamic-import': false },
     });
-    chmodSync(join(root, out), 0o755);
-    console.log(`build: ${src} -> ${out}`);
+    if (!library) chmodSync(join(root, out), 0o755);
+    if (!library) console.log(`build: ${src} -> ${out}`);
   } catch (err) {
     failed = true;
     console.error(`build: ${src} failed: ${err instanceof Error ? err.message : err}`);

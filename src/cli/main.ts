@@ -1,14 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION, SPEC_VERSION, globals, writeLog } from './context';
 import { registerCommands } from './commands';
+import { err, out } from './output';
 
 /** One-line errors, runc's exit code 1, and the json log that engines read. */
-function fail(program: Command, command: string, err: unknown): never {
-  const msg = err instanceof Error ? err.message : String(err);
+function fail(program: Command, command: string, error: unknown): never {
+  const msg = error instanceof Error ? error.message : String(error);
   const g = globals(program);
   writeLog(g, 'error', msg);
-  process.stderr.write(`tsrunc: ${command}: ${msg}\n`);
-  if (g.debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  err(`tsrunc: ${command}: ${msg}\n`);
+  if (g.debug && error instanceof Error && error.stack) err(error.stack + '\n');
   process.exit(1);
 }
 
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     .option('--criu <path>', 'ignored: checkpointing is not supported')
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error: ') ? `tsrunc: ${s.slice(7)}` : s) });
+    .configureOutput({ writeOut: out, writeErr: (s) => err(s.startsWith('error: ') ? `tsrunc: ${s.slice(7)}` : s) });
 
   registerCommands(program, (command, action) => async (...args: unknown[]) => {
     try {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import tty from 'node:tty';
+import type tty from 'node:tty';
 
 /**
  * A foreground terminal (`run -t`/`exec -t` without --console-socket): our terminal is put in raw

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import type { Wrap } from './index';
+import { out } from '../output';
 
 /** Go-style durations as runc takes them: 5s, 100ms, 1m. */
 function duration(value: string): number {
@@ -21,10 +22,10 @@ export function registerEvents(program: Command, wrap: Wrap): void {
         const { stats, events, eventJson } = await import('../../runtime/ops/events');
         const root = globals(cmd).root;
         if (o.stats) {
-          process.stdout.write(eventJson(stats(root, id)) + '\n');
+          out(eventJson(stats(root, id)) + '\n');
           return;
         }
-        for await (const event of events(root, id, o.interval)) process.stdout.write(eventJson(event) + '\n');
+        for await (const event of events(root, id, o.interval)) out(eventJson(event) + '\n');
       }),
     );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Wrap } from './index';
+import { out } from '../output';
 
 export function registerFeatures(program: Command, wrap: Wrap): void {
   program
@@ -8,7 +9,7 @@ export function registerFeatures(program: Command, wrap: Wrap): void {
     .action(
       wrap('features', async () => {
         const { features } = await import('../../runtime/ops/features');
-        process.stdout.write(JSON.stringify(features(), null, '    ') + '\n');
+        out(JSON.stringify(features(), null, '    ') + '\n');
       }),
     );
 }

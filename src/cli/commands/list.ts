@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import type { Wrap } from './index';
+import { out } from '../output';
 
 export function registerList(program: Command, wrap: Wrap): void {
   program
@@ -13,9 +14,9 @@ export function registerList(program: Command, wrap: Wrap): void {
       wrap('list', async (o: { format: string; quiet?: boolean }, cmd: Command) => {
         const { list } = await import('../../runtime/ops/state');
         const all = list(globals(cmd).root);
-        if (o.quiet) process.stdout.write(all.map((c) => c.id + '\n').join(''));
-        else if (o.format === 'json') process.stdout.write(JSON.stringify(all) + '\n');
-        else if (o.format === 'table') process.stdout.write(table(all));
+        if (o.quiet) out(all.map((c) => c.id + '\n').join(''));
+        else if (o.format === 'json') out(JSON.stringify(all) + '\n');
+        else if (o.format === 'table') out(table(all));
         else throw new Error(`invalid format "${o.format}"`);
       }),
     );

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import type { Wrap } from './index';
+import { out } from '../output';
 
 export function registerPs(program: Command, wrap: Wrap): void {
   program
@@ -14,8 +15,8 @@ export function registerPs(program: Command, wrap: Wrap): void {
       wrap('ps', async (id: string, psArgs: string[], o: { format: string }, cmd: Command) => {
         const { containerPids, psTable } = await import('../../runtime/ops/ps');
         const root = globals(cmd).root;
-        if (o.format === 'json') process.stdout.write(JSON.stringify(containerPids(root, id)) + '\n');
-        else if (o.format === 'table') process.stdout.write(psTable(root, id, psArgs));
+        if (o.format === 'json') out(JSON.stringify(containerPids(root, id)) + '\n');
+        else if (o.format === 'table') out(psTable(root, id, psArgs));
         else throw new Error(`invalid format "${o.format}"`);
       }),
     );

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import type { Wrap } from './index';
+import { out } from '../output';
 
 export function registerState(program: Command, wrap: Wrap): void {
   program
@@ -10,7 +11,7 @@ export function registerState(program: Command, wrap: Wrap): void {
     .action(
       wrap('state', async (id: string, _o: unknown, cmd: Command) => {
         const { state } = await import('../../runtime/ops/state');
-        process.stdout.write(JSON.stringify(state(globals(cmd).root, id), null, '  ') + '\n');
+        out(JSON.stringify(state(globals(cmd).root, id), null, '  ') + '\n');
       }),
     );
 }
