@@ -35,20 +35,28 @@ int open_in_root(const char *path, int flags)
 	return openat2_in(ctx.root_fd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
-/* Split "a/b/c" into a parent path and a final name (in place in buf). */
+/* Split a path into its parent (written to buf) and its final name (returned, inside path). */
 static const char *split_parent(const char *path, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", path);
-	size_t n = strlen(buf);
-	while (n > 1 && buf[n - 1] == '/')
-		buf[--n] = '\0';
-	char *slash = strrchr(buf, '/');
-	if (!slash)
-		return buf[0] ? buf : ".";
-	*slash = '\0';
-	if (buf[0] == '\0')
-		strcpy(buf, "/");
-	return slash + 1;
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	if (start == 0)
+		snprintf(buf, len, ".");
+	else if (start == 1)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(start - 1), path);
+	/* The name is path[start..n); a trailing slash was dropped above, so copy it after the parent. */
+	size_t plen = strlen(buf) + 1;
+	if (plen + (n - start) + 1 > len)
+		die("path too long: %s", path);
+	memcpy(buf + plen, path + start, n - start);
+	buf[plen + (n - start)] = '\0';
+	return buf + plen;
 }
 
 int mkdir_all_in_root(const char *path, int mode)

@@ -29,8 +29,13 @@ static __attribute__((noreturn)) void vdie(int with_errno, const char *fmt, va_l
 	if (cur_where && *cur_where)
 		n = snprintf(msg, sizeof(msg), "%s: ", cur_where);
 	n += vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
-	if (with_errno && n < (int)sizeof(msg))
+	/* Lower case like Go's errors: engines (docker) match "no such file or directory" verbatim. */
+	if (with_errno && n < (int)sizeof(msg) - 2) {
+		int at = n + 2;
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+		if (msg[at] >= 'A' && msg[at] <= 'Z')
+			msg[at] = (char)(msg[at] - 'A' + 'a');
+	}
 	send_msg(MSG_ERROR, msg);
 	_exit(1);
 }

@@ -252,7 +252,8 @@ export function resourceWrites(r: LinuxResources | undefined, where = 'linux.res
   if (!isEmpty(r.cpu)) out.push(...cpuWrites(r.cpu!, `${where}.cpu`));
   if (r.pids && r.pids.limit !== undefined) {
     const l = needInt(r.pids.limit, `${where}.pids.limit`);
-    out.push({ file: 'pids.max', value: l > 0 ? String(l) : MAX });
+    // 0 means unset, as in runc (Podman sends it for "no limit"); negative means max.
+    if (l !== 0) out.push({ file: 'pids.max', value: l > 0 ? String(l) : MAX });
   }
   if (!isEmpty(r.blockIO)) out.push(...blockIOWrites(r.blockIO!, `${where}.blockIO`));
   if (r.hugepageLimits?.length) out.push(...hugetlbWrites(r.hugepageLimits, `${where}.hugepageLimits`));

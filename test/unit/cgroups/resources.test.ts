@@ -71,7 +71,7 @@ describe('resourceWrites', () => {
   });
   it('pids', () => {
     expect(plain({ pids: { limit: 10 } })).toEqual(['pids.max=10']);
-    expect(plain({ pids: { limit: 0 } })).toEqual(['pids.max=max']);
+    expect(plain({ pids: { limit: 0 } })).toEqual([]); // unset, as in runc (Podman's "no limit")
     expect(plain({ pids: { limit: -1 } })).toEqual(['pids.max=max']);
   });
   it('blockIO', () => {
