@@ -15,6 +15,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSpawn(env, exports);
   RegisterFdio(env, exports);
   RegisterProcess(env, exports);
+  RegisterBpf(env, exports);
   return exports;
 }
 

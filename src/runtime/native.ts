@@ -17,6 +17,9 @@ export interface Native {
   unixConnect(path: string): number;
   socketPair(): [number, number];
   setWinsize(fd: number, rows: number, cols: number): void;
+  bpfProgLoadDevice(insns: Buffer, license: string): number;
+  bpfProgAttach(progFd: number, cgroupFd: number, flags?: number, replaceFd?: number): void;
+  bpfProgQuery(cgroupFd: number): { flags: number; ids: number[] };
 }
 
 /** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */

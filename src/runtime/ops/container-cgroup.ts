@@ -1,11 +1,45 @@
+import fs from 'node:fs';
 import type { Spec } from '../config/types';
+import { compileDeviceFilter, defaultAllowedDevices, DEVICE_PROG_LICENSE } from '../cgroups/devices';
 import { Cgroup } from '../cgroups/manager';
 import { resolveCgroupPath } from '../cgroups/path';
+import type { DeviceRule } from '../cgroups/types';
+import { native } from '../native';
 import type { ContainerRecord } from '../state/record';
 
-/** The container's cgroup, made with its resources applied (all or nothing). */
+const BPF_F_ALLOW_MULTI = 2;
+
+/** The container's cgroup, made with its resources and device rules applied (all or nothing). */
 export function createContainerCgroup(spec: Spec, id: string): Cgroup {
-  return Cgroup.create(resolveCgroupPath(spec.linux?.cgroupsPath, id), { resources: spec.linux?.resources, where: 'linux.resources' });
+  const cgroup = Cgroup.create(resolveCgroupPath(spec.linux?.cgroupsPath, id), { resources: spec.linux?.resources, where: 'linux.resources' });
+  try {
+    const rules = deviceRules(spec);
+    if (rules.length) attachDeviceFilter(cgroup, rules);
+  } catch (err) {
+    void cgroup.remove();
+    throw err;
+  }
+  return cgroup;
+}
+
+/** runc's order: the config's rules, then the devices every container needs, then the config's own nodes. */
+export function deviceRules(spec: Spec): DeviceRule[] {
+  const configured = (spec.linux?.resources?.devices ?? []) as DeviceRule[];
+  if (!configured.length) return [];
+  const nodes = (spec.linux?.devices ?? []).map((d) => ({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major, minor: d.minor, access: 'rwm' }));
+  return [...configured, ...defaultAllowedDevices(), ...nodes];
+}
+
+/** The device rules as a cgroup eBPF program (cgroup v2 has no devices.allow files). */
+function attachDeviceFilter(cgroup: Cgroup, rules: DeviceRule[]): void {
+  const prog = native().bpfProgLoadDevice(compileDeviceFilter(rules), DEVICE_PROG_LICENSE);
+  const fd = cgroup.fd();
+  try {
+    native().bpfProgAttach(prog, fd, BPF_F_ALLOW_MULTI);
+  } finally {
+    fs.closeSync(fd);
+    fs.closeSync(prog);
+  }
 }
 
 /** The cgroup of a container record, or undefined when it has none. */
