@@ -6,7 +6,7 @@ delete process.env.NODE_EXTRA_CA_CERTS;
 // .ci/run sets this to get machine-readable results next to the human ones.
 const jsonOut = process.env.TSRUNC_TEST_JSON;
 
-const exclude = ['test/cgroups-vm/**', 'test/engines/**', '**/node_modules/**'];
+const exclude = ['test/cgroups-vm/**', '**/node_modules/**'];
 
 export default defineConfig({
   test: {
@@ -36,6 +36,20 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 30_000,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // containerd, dockerd and podman driving runc and tsrunc (test/engines/harness.ts): root, serial.
+        extends: true,
+        test: {
+          name: 'engines',
+          include: ['test/engines/**/*.test.ts'],
+          exclude,
+          fileParallelism: false,
+          maxWorkers: 1,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
