@@ -49,7 +49,9 @@ static Napi::Value ProgLoadDevice(const Napi::CallbackInfo& info) {
   attr.insn_cnt = static_cast<uint32_t>(insns.Length() / sizeof(struct bpf_insn));
   attr.insns = Ptr(insns.Data());
   attr.license = Ptr(license.c_str());
-  long fd = Bpf(BPF_PROG_LOAD, &attr);
+  // The kernel may answer EAGAIN while freed BPF memory is still being accounted (libbpf retries too).
+  long fd;
+  for (int attempt = 0; (fd = Bpf(BPF_PROG_LOAD, &attr)) < 0 && errno == EAGAIN && attempt < 10; attempt++) usleep(1000);
   if (fd >= 0) return Napi::Number::New(env, static_cast<double>(fd));
   int err = errno;
   if (err != EINVAL && err != EACCES) return ThrowErrno(env, "bpf(BPF_PROG_LOAD)");
