@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION, SPEC_VERSION, globals, writeLog } from './context';
-import { registerCommands } from './commands';
+import { invokedCommand, registerCommands } from './commands';
 import { err, out } from './output';
 
 /** One-line errors, runc's exit code 1, and the json log that engines read. */
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: (s) => err(s.startsWith('error: ') ? `tsrunc: ${s.slice(7)}` : s) });
 
+  const only = invokedCommand(process.argv.slice(2));
   registerCommands(program, (command, action) => async (...args: unknown[]) => {
     try {
       if (program.opts().systemdCgroup) throw new Error('the systemd cgroup driver is not supported');
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     } catch (err) {
       fail(program, command, err);
     }
-  });
+  }, only);
 
   try {
     await program.parseAsync(process.argv);
