@@ -79,6 +79,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   addNamespaceSteps(plan, spec);
   plan.add('SETSID', 'process');
   addRootfsSteps(plan, spec, opts, userns !== undefined);
+  addPersonalityStep(plan, spec);
   addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true });
   return plan;
 }
@@ -225,6 +226,12 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
 
   const user = proc.user ?? { uid: 0, gid: 0 };
   if (user.umask !== undefined) plan.add('UMASK', 'process.user.umask', u64(user.umask));
+  addLsmChecks(proc);
+  // While still privileged: real-time classes need CAP_SYS_NICE / CAP_SYS_ADMIN.
+  addSchedulerStep(plan, proc);
+  addIoPriorityStep(plan, proc);
+  // The spec applies execCPUAffinity to exec'd processes only, never to the container's init.
+  if (!opts.waitForStart) addCpuAffinityStep(plan, proc);
   const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
   const seccompStep = () =>
     plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(opts.seccompListenerFd ?? -1));
@@ -254,4 +261,62 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
     if (compiled) seccompStep();
   }
   plan.add('EXEC', 'process.args', strv(proc.args!), strv(env), u64(3 + opts.preserveFds));
+}
+
+const SCHED_POLICY: Record<string, number> = {
+  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+};
+const SCHED_FLAG: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+
+function addSchedulerStep(plan: Plan, proc: Process): void {
+  const sch = proc.scheduler;
+  if (!sch) return;
+  const policy = SCHED_POLICY[sch.policy];
+  if (policy === undefined) throw new ConfigError('process.scheduler.policy', `unknown policy ${JSON.stringify(sch.policy)}`);
+  let flags = 0;
+  (sch.flags ?? []).forEach((f, i) => {
+    const bit = SCHED_FLAG[f];
+    if (bit === undefined) throw new ConfigError(`process.scheduler.flags[${i}]`, `unknown flag ${JSON.stringify(f)}`);
+    flags |= bit;
+  });
+  plan.add('SCHEDULER', 'process.scheduler', u64(policy), u64(sch.priority ?? 0), u64(flags), u64(sch.nice ?? 0), u64(sch.runtime ?? 0), u64(sch.deadline ?? 0), u64(sch.period ?? 0));
+}
+
+const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+
+function addIoPriorityStep(plan: Plan, proc: Process): void {
+  const io = proc.ioPriority;
+  if (!io) return;
+  const cls = IOPRIO_CLASS[io.class];
+  if (cls === undefined) throw new ConfigError('process.ioPriority.class', `unknown class ${JSON.stringify(io.class)}`);
+  plan.add('IOPRIO', 'process.ioPriority', u64((cls << 13) | (io.priority & 0x1fff)));
+}
+
+function addCpuAffinityStep(plan: Plan, proc: Process): void {
+  const aff = proc.execCPUAffinity;
+  // The helper starts inside the container's cgroup already, so "initial" and "final" coincide here.
+  const list = aff?.final ?? aff?.initial;
+  if (list === undefined) return;
+  const where = aff?.final !== undefined ? 'process.execCPUAffinity.final' : 'process.execCPUAffinity.initial';
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list)) throw new ConfigError(where, `invalid CPU list ${JSON.stringify(list)}`);
+  plan.add('CPU_AFFINITY', where, s(list));
+}
+
+const PERSONALITY_DOMAIN: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
+
+function addPersonalityStep(plan: Plan, spec: Spec): void {
+  const p = spec.linux?.personality;
+  if (!p) return;
+  const domain = PERSONALITY_DOMAIN[p.domain];
+  if (domain === undefined) throw new ConfigError('linux.personality.domain', `unknown personality domain ${JSON.stringify(p.domain)}`);
+  plan.add('PERSONALITY', 'linux.personality', u64(domain));
+}
+
+/** Neither LSM is available on this host (features says so): refuse rather than run unconfined. */
+function addLsmChecks(proc: Process): void {
+  if (proc.apparmorProfile) throw new ConfigError('process.apparmorProfile', 'AppArmor is not enabled on this host');
+  if (proc.selinuxLabel) throw new ConfigError('process.selinuxLabel', 'SELinux is not enabled on this host');
 }
