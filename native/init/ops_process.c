@@ -130,9 +130,8 @@ void op_caps(struct reader *r)
 			die_errno("raise ambient capability %d", cap);
 }
 
-static void send_notify_fd(int listener, int notify_fd)
+static void send_notify_fd(int listener, int notify_fd, const char *state)
 {
-	const char *state = ctx.runtime_state ? ctx.runtime_state : "{}";
 	struct iovec iov = { .iov_base = (void *)state, .iov_len = strlen(state) };
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -159,7 +158,13 @@ void op_seccomp(struct reader *r)
 	if (rc < 0)
 		die_errno("load the seccomp filter");
 	if (listener >= 0) {
-		send_notify_fd(listener, (int)rc);
+		/* The listener gets the container process state: before OP_READY ask the runtime for it now. */
+		const char *state = ctx.runtime_state;
+		if (!state && ctx.sync_fd >= 0) {
+			send_msg(MSG_SYNC, "seccomp-listener");
+			state = wait_go();
+		}
+		send_notify_fd(listener, (int)rc, state ? state : "{}");
 		close((int)rc);
 		close(listener);
 	}

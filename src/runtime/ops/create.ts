@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { loadBundleConfig } from '../config/load';
 import { validateConfig } from '../config/validate';
 import type { Spec } from '../config/types';
 import { ConfigError, RuntimeError } from '../errors';
 import { HelperSession } from '../helper';
+import { native } from '../native';
 import { buildCreatePlan } from '../plan/build';
 import { Msg } from '../plan/ops';
 import type { Cgroup } from '../cgroups/manager';
@@ -52,7 +54,9 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
     record.rootfs = rootfs;
     dir.write(record);
     if (opts.pidFile) writePidFile(opts.pidFile, record.pid);
-    session!.send(Msg.GO, JSON.stringify(ociState(record, 'created')));
+    // The payload is what a seccomp listener gets with the notify fd when the filter is loaded after start.
+    const listening = spec.linux?.seccomp?.listenerPath !== undefined;
+    session!.send(Msg.GO, JSON.stringify(listening ? processState(spec, ociState(record, 'created')) : ociState(record, 'created')));
     session!.close();
     await console?.deliver();
     console?.close();
@@ -85,6 +89,7 @@ async function spawnInit(
 ): Promise<ContainerRecord> {
   const preserveFds = opts.preserveFds ?? 0;
   const stateDirFd = fs.openSync(dir.path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  const listenerFd = connectSeccompListener(spec);
   const plan = buildCreatePlan(spec, {
     id: opts.id,
     rootfs,
@@ -93,15 +98,18 @@ async function spawnInit(
     preserveFds,
     stateDirFd: 3 + preserveFds,
     consoleSocketFd: console ? 4 + preserveFds : undefined,
+    seccompListenerFd: listenerFd >= 0 ? 4 + preserveFds + (console ? 1 : 0) : undefined,
   });
   const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];
   if (console) fds.push(console.helperFd);
+  if (listenerFd >= 0) fds.push(listenerFd);
   const cgroupFd = cgroup.fd();
   let session: HelperSession;
   try {
     session = HelperSession.spawn(fds, cgroupFd);
   } finally {
     fs.closeSync(stateDirFd);
+    if (listenerFd >= 0) fs.closeSync(listenerFd);
     if (cgroupFd >= 0) fs.closeSync(cgroupFd);
     console?.closeHelperEnd();
   }
@@ -120,6 +128,10 @@ async function spawnInit(
       onPid(pid);
       // Once the first helper is gone the init has been reparented (to us when we are a subreaper).
       await session.reapFirst();
+    } else if (msg.tag === Msg.SYNC && msg.payload === SECCOMP_LISTENER_SYNC) {
+      // The filter is loaded before the container is created: the listener sees it "creating".
+      const st = { ociVersion: spec.ociVersion, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
+      session.send(Msg.GO, JSON.stringify(processState(spec, st)));
     } else if (msg.tag === Msg.SYNC) {
       session.send(Msg.GO);
     } else if (msg.tag === Msg.READY) {
@@ -151,4 +163,30 @@ function writeIdMaps(pid: number, spec: Spec): void {
     (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
   fs.writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
   fs.writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
+}
+
+/** tsrunc-init's OP_SECCOMP asks for the process state with this SYNC name before OP_READY. */
+const SECCOMP_LISTENER_SYNC = 'seccomp-listener';
+
+/** Connected to linux.seccomp.listenerPath when a rule notifies; -1 otherwise. */
+function connectSeccompListener(spec: Spec): number {
+  const sc = spec.linux?.seccomp;
+  if (!sc?.listenerPath || !(sc.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY')) return -1;
+  try {
+    return native().unixConnect(sc.listenerPath);
+  } catch (e) {
+    throw new ConfigError('linux.seccomp.listenerPath', `cannot connect to ${sc.listenerPath}: ${(e as Error).message}`);
+  }
+}
+
+/** runtime-spec config-linux.md "The Container Process State", sent with the seccomp notify fd. */
+function processState(spec: Spec, state: object) {
+  const sc = spec.linux?.seccomp;
+  return {
+    ociVersion: spec.ociVersion,
+    fds: ['seccompFd'],
+    pid: (state as { pid: number }).pid,
+    metadata: sc?.listenerMetadata ?? '',
+    state,
+  };
 }

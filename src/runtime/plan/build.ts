@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Spec, Mount, LinuxDevice, LinuxSeccomp, Process } from '../config/types';
+import type { Spec, Mount, LinuxDevice, LinuxSeccomp, Process, Hook } from '../config/types';
 import { parseMountOptions } from '../config/mount-options';
 import { namespaceFlag } from '../config/namespaces';
 import { capabilityMask } from '../config/capabilities';
@@ -80,7 +80,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   plan.add('SETSID', 'process');
   addRootfsSteps(plan, spec, opts, userns !== undefined);
   addPersonalityStep(plan, spec);
-  addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true });
+  addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true, startContainer: spec.hooks?.startContainer });
   return plan;
 }
 
@@ -145,6 +145,7 @@ function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boo
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
     plan.add('SYSCTL', `linux.sysctl.${key}`, s(key.replaceAll('.', '/')), s(value));
 
+  addCreateHookSteps(plan, spec);
   plan.add(opts.noPivot ? 'CHROOT' : 'PIVOT_ROOT', 'root.path');
   if (spec.process?.terminal && opts.consoleSocketFd !== undefined) addConsoleStep(plan, spec.process, opts.consoleSocketFd, true);
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => plan.add('MASK_PATH', `linux.maskedPaths[${i}]`, s(p)));
@@ -211,6 +212,8 @@ export interface ProcessStepOptions {
   seccompListenerFd?: number;
   /** create: report READY and wait for start before the user's program; exec: run it now. */
   waitForStart: boolean;
+  /** create: hooks.startContainer, run after start released the init. */
+  startContainer?: Hook[];
 }
 
 /** From cwd to execve: identity, limits, capabilities, seccomp, and the user's program. */
@@ -234,7 +237,7 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   if (!opts.waitForStart) addCpuAffinityStep(plan, proc);
   const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
   const seccompStep = () =>
-    plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(opts.seccompListenerFd ?? -1));
+    plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(compiled!.usesNotify ? (opts.seccompListenerFd ?? -1) : -1));
   // Without no_new_privs only a privileged process may load a filter: load it before dropping privileges.
   if (compiled && !proc.noNewPrivileges) seccompStep();
   plan.add('SETGROUPS', 'process.user.additionalGids', u64v(user.additionalGids ?? []));
@@ -254,6 +257,7 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   if (opts.waitForStart) {
     plan.add('READY', 'create');
     plan.add('WAIT_START', 'start');
+    addHookSteps(plan, opts.startContainer, 'startContainer');
   }
   if (proc.noNewPrivileges) {
     plan.add('NO_NEW_PRIVS', 'process.noNewPrivileges');
@@ -319,4 +323,23 @@ function addPersonalityStep(plan: Plan, spec: Spec): void {
 function addLsmChecks(proc: Process): void {
   if (proc.apparmorProfile) throw new ConfigError('process.apparmorProfile', 'AppArmor is not enabled on this host');
   if (proc.selinuxLabel) throw new ConfigError('process.selinuxLabel', 'SELinux is not enabled on this host');
+}
+
+/**
+ * The runtime runs prestart and createRuntime hooks (OP_SYNC "createRuntime"); the init runs the
+ * createContainer hooks while the host's paths are still visible, with the state that OP_SYNC "state" fetches.
+ */
+function addCreateHookSteps(plan: Plan, spec: Spec): void {
+  const hooks = spec.hooks;
+  if (hooks?.prestart?.length || hooks?.createRuntime?.length) plan.add('SYNC', 'hooks.createRuntime', s('createRuntime'));
+  if (hooks?.createContainer?.length) {
+    plan.add('SYNC', 'hooks.createContainer', s('state'));
+    addHookSteps(plan, hooks.createContainer, 'createContainer');
+  }
+}
+
+function addHookSteps(plan: Plan, hooks: Hook[] | undefined, kind: string): void {
+  (hooks ?? []).forEach((h, i) =>
+    plan.add('HOOK', `hooks.${kind}[${i}]`, s(h.path), strv(h.args?.length ? h.args : [h.path]), strv(h.env ?? []), u64(h.timeout ?? 0)),
+  );
 }
