@@ -25,7 +25,8 @@
         "native/init/ops_fs.c",
         "native/init/ops_process.c",
         "native/init/ops_lifecycle.c",
-        "native/init/ops_console.c"
+        "native/init/ops_console.c",
+        "native/init/ops_hooks.c"
       ],
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],

@@ -66,7 +66,10 @@ enum plan_op {
 	OP_EXEC = 45,           /* strv argv, strv env, u64 first_private_fd: mark fds >= it CLOEXEC, execve */
 	OP_CONSOLE = 46,        /* u64 socket_fd, u64 rows, u64 cols, u64 is_init: make a pty in the container's
 	                           devpts, send its master to socket_fd, make it our stdio (and /dev/console) */
-	OP_SYNC = 47,           /* str name: tell the runtime, wait for its go-ahead (hooks) */
+	OP_SYNC = 47,           /* str name: tell the runtime, wait for its go-ahead (hooks); a non-empty
+	                           payload in the reply ("state": the state JSON) becomes ctx.sync_state */
+	OP_HOOK = 49,           /* str path, strv args, strv env, u64 timeout_secs (0: none): run an OCI hook with
+	                           ctx.runtime_state on its stdin; fail unless it exits 0 in time */
 	OP_ENTER_ROOT = 50,     /* (nothing): exec: adopt the joined mount namespace's root as the rootfs */
 	OP_MAX = 64,
 };

@@ -30,6 +30,7 @@ struct init_ctx {
 	int start_listen_fd;  /* the start socket, between OP_LISTEN_START and OP_WAIT_START */
 	char exec_path[PATH_MAX];
 	char *runtime_state;  /* state JSON the runtime sent with its go-ahead after OP_READY */
+	char *sync_state;     /* state JSON from the last non-empty OP_SYNC reply (hooks before OP_READY) */
 };
 
 extern struct init_ctx ctx;
@@ -96,5 +97,6 @@ void op_exec(struct reader *r);
 void op_console(struct reader *r);
 void op_sync(struct reader *r);
 void op_enter_root(struct reader *r);
+void op_hook(struct reader *r);
 
 #endif

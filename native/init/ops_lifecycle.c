@@ -109,5 +109,10 @@ void op_sync(struct reader *r)
 {
 	const char *name = rd_str(r);
 	send_msg(MSG_SYNC, name);
-	wait_go();
+	const char *reply = wait_go();
+	/* The state JSON for the hooks that follow (createContainer needs the real pid). */
+	if (*reply) {
+		free(ctx.sync_state);
+		ctx.sync_state = strdup(reply);
+	}
 }

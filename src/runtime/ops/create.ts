@@ -6,6 +6,7 @@ import { validateConfig } from '../config/validate';
 import type { Spec } from '../config/types';
 import { ConfigError, RuntimeError } from '../errors';
 import { HelperSession } from '../helper';
+import { answerHookSync } from '../hooks';
 import { native } from '../native';
 import { buildCreatePlan } from '../plan/build';
 import { Msg } from '../plan/ops';
@@ -133,7 +134,9 @@ async function spawnInit(
       const st = { ociVersion: spec.ociVersion, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
       session.send(Msg.GO, JSON.stringify(processState(spec, st)));
     } else if (msg.tag === Msg.SYNC) {
-      session.send(Msg.GO);
+      // Hooks: prestart and createRuntime run here; "state" fetches what createContainer hooks read.
+      const state = { ociVersion: spec.ociVersion, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
+      session.send(Msg.GO, (await answerHookSync(msg.payload, spec, state)) ?? '');
     } else if (msg.tag === Msg.READY) {
       break;
     }

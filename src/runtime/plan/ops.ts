@@ -43,6 +43,7 @@ export const Op = {
   EXEC: 45,
   CONSOLE: 46,
   SYNC: 47,
+  HOOK: 49,
   ENTER_ROOT: 50,
 } as const;
 export type OpName = keyof typeof Op;
