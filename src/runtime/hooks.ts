@@ -31,8 +31,9 @@ const OUTPUT_LIMIT = 1024;
 
 /** Runs one hook with the state JSON on stdin; resolves when it exits 0, else throws a HookError. */
 export async function runHook(hook: Hook, where: string, state: HookState): Promise<void> {
-  // Loaded only when a container has hooks: child_process costs every CLI call a few ms.
-  const { spawn } = await import('node:child_process');
+  // Loaded only when a container has hooks: child_process costs every CLI call a few ms. (Not import():
+  // the CLI bundle's builtin interop rewrite turns `() => __toESM(require(..))` into a syntax error.)
+  const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const args = hook.args?.length ? hook.args : [hook.path];
   const env: Record<string, string> = {};
   for (const e of hook.env ?? []) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { globals } from '../context';
+import { globals, writeLog } from '../context';
+import { err } from '../output';
 import type { Wrap } from './index';
 
 export function registerDelete(program: Command, wrap: Wrap): void {
@@ -11,7 +12,10 @@ export function registerDelete(program: Command, wrap: Wrap): void {
     .action(
       wrap('delete', async (id: string, o: { force?: boolean }, cmd: Command) => {
         const { deleteContainer } = await import('../../runtime/ops/delete');
-        await deleteContainer(globals(cmd).root, id, { force: o.force });
+        const g = globals(cmd);
+        // A failed poststop hook is a warning (runtime.md): logged, and delete still succeeds.
+        const warn = (m: string) => (g.log ? writeLog(g, 'warning', m) : err(`tsrunc: delete: warning: ${m}\n`));
+        await deleteContainer(g.root, id, { force: o.force, warn });
       }),
     );
 }

@@ -1,15 +1,22 @@
 import { RuntimeError } from '../errors';
+import { runHooksCollecting } from '../hooks';
 import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
 import { recordCgroup } from './container-cgroup';
 import { killAndWait } from './kill';
+import { ociState } from './state';
 
 export interface DeleteOptions {
   force?: boolean;
+  /** Told about each failed poststop hook (a warning, not an error: runtime.md). */
+  warn?: (message: string) => void;
 }
 
-/** `delete`: a stopped (or created) container's resources go; `force` kills a running one first. */
-export async function deleteContainer(root: string, id: string, opts: DeleteOptions = {}): Promise<void> {
+/**
+ * `delete`: a stopped (or created) container's resources go; `force` kills a running one first.
+ * Then the poststop hooks run; their failures are returned (and given to `opts.warn`) as warnings.
+ */
+export async function deleteContainer(root: string, id: string, opts: DeleteOptions = {}): Promise<string[]> {
   const store = new StateStore(root);
   let dir;
   try {
@@ -17,12 +24,13 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
   } catch (err) {
     if (opts.force && err instanceof RuntimeError) {
       store.dir(id); // still validates the id
-      return;
+      return [];
     }
     throw err;
   }
+  let record;
   try {
-    const record = dir.read();
+    record = dir.read();
     const status = containerStatus(record, dir.path);
     // runtime.md: deleting a container that is not stopped is an error (runc lets created ones go).
     if (status !== 'stopped' && !opts.force)
@@ -34,4 +42,7 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     throw err;
   }
   dir.remove();
+  const warnings = await runHooksCollecting('poststop', record.hooks?.poststop, ociState(record, 'stopped'));
+  for (const w of warnings) opts.warn?.(w);
+  return warnings;
 }

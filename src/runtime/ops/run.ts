@@ -10,6 +10,8 @@ export interface RunOptions extends CreateOptions {
   detach?: boolean;
   keep?: boolean;
   noSubreaper?: boolean;
+  /** Told about each failed poststop hook when the foreground run deletes the container. */
+  warn?: (message: string) => void;
 }
 
 /** Signals a foreground `run` passes on to the container, as runc does. */
@@ -42,7 +44,7 @@ export async function run(opts: RunOptions): Promise<number> {
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
     fs.closeSync(pidfd);
-    if (!opts.keep) await deleteContainer(opts.root, opts.id, { force: true });
+    if (!opts.keep) await deleteContainer(opts.root, opts.id, { force: true, warn: opts.warn });
   }
 }
 

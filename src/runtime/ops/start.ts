@@ -1,22 +1,51 @@
 import fs from 'node:fs';
 import { RuntimeError } from '../errors';
+import { isHookFailure, runHooks, runHooksCollecting } from '../hooks';
 import { native } from '../native';
 import { containerStatus } from '../state/status';
-import { StateStore } from '../state/store';
+import type { ContainerRecord } from '../state/record';
+import { StateStore, type LockedDir } from '../state/store';
+import { recordCgroup } from './container-cgroup';
+import { killAndWait } from './kill';
+import { ociState } from './state';
 
 /** `start`: release the created init into the user's program, exactly once. */
 export async function start(root: string, id: string): Promise<void> {
   const store = new StateStore(root);
   const dir = store.lock(id);
+  let destroyed = false;
   try {
     const record = dir.read();
     const status = containerStatus(record, dir.path);
     if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
     if (status !== 'created') throw new RuntimeError(`cannot start an already ${status} container`);
-    await releaseInit(dir.path, dir.fd);
+    try {
+      await releaseInit(dir.path, dir.fd);
+    } catch (err) {
+      // runtime.md: a failing startContainer hook stops the container, which is then destroyed.
+      if (!isHookFailure(err, 'startContainer')) throw err;
+      destroyed = true;
+      throw await destroyAfterHookFailure(record, dir, err as Error);
+    }
+    // runtime-spec 1.3: a failing poststart hook fails start and stops the container.
+    try {
+      await runHooks('poststart', record.hooks?.poststart, ociState(record, 'running'));
+    } catch (err) {
+      await killAndWait(record.pid);
+      throw err;
+    }
   } finally {
-    dir.release();
+    if (!destroyed) dir.release();
   }
+}
+
+/** Undoes create like delete does (poststop hooks included); returns the error to throw. */
+async function destroyAfterHookFailure(record: ContainerRecord, dir: LockedDir, err: Error): Promise<Error> {
+  await killAndWait(record.pid);
+  await recordCgroup(record)?.remove();
+  dir.remove();
+  const warnings = await runHooksCollecting('poststop', record.hooks?.poststop, ociState(record, 'stopped'));
+  return warnings.length ? new RuntimeError(`${err.message} (and ${warnings.join('; ')})`) : err;
 }
 
 /**
