@@ -197,7 +197,11 @@ describe('failing hooks', () => {
 
   it.each(['prestart', 'createRuntime', 'createContainer'] as const)('a failing %s hook fails create and leaves nothing behind', async (kind: Kind) => {
     const { bundle, logFile } = hookBundle(['sh', '-c', PROCESS_LINE], (spec, b) => {
-      spec.hooks = { [kind]: [hook(b.script('ok.sh', logger('ok'))), hook(b.script('bad.sh', `echo oops >&2; ${failing(3)}`))], poststart: [hook(b.script('ps.sh', logger('poststart')))] };
+      spec.hooks = {
+        [kind]: [hook(b.script('ok.sh', logger('ok'))), hook(b.script('bad.sh', `echo oops >&2; ${failing(3)}`))],
+        poststart: [hook(b.script('ps.sh', logger('poststart')))],
+        poststop: [hook(b.script('pst.sh', logger('poststop')))],
+      };
     });
     const id = uniqueId('hk');
     const r = await tsrunc(['create', '--bundle', bundle.dir, id]);
@@ -205,14 +209,16 @@ describe('failing hooks', () => {
     expect(r.stderr).toContain(`hooks.${kind}[1]: exit status 3`);
     expect(r.stderr).toContain('oops');
     const log = readLog(logFile);
-    expect(log.map((l) => l.kind)).toEqual(['ok', 'failing']);
+    // The container is destroyed, then the poststop hooks run (runtime.md lifecycle steps 12-13).
+    expect(log.map((l) => l.kind)).toEqual(['ok', 'failing', 'poststop']);
+    expect(log[2]!.state).toMatchObject({ id, status: 'stopped', bundle: bundle.dir });
     expectNothingLeft(id, log[1]!.state.pid);
     expect((await tsrunc(['state', id])).code).not.toBe(0);
   });
 
   it('a failing startContainer hook fails start, the program never runs and nothing is left', async () => {
     const { bundle, logFile } = hookBundle(['sh', '-c', PROCESS_LINE], (spec, b) => {
-      spec.hooks = { startContainer: [hook(b.script('bad.sh', failing(4), true))] };
+      spec.hooks = { startContainer: [hook(b.script('bad.sh', failing(4), true))], poststop: [hook(b.script('pst.sh', logger('poststop')))] };
     });
     const id = uniqueId('hk');
     await tsruncOk(['create', '--bundle', bundle.dir, id]);
@@ -220,7 +226,7 @@ describe('failing hooks', () => {
     const r = await tsrunc(['start', id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('hooks.startContainer[0]: exit status 4');
-    expect(readLog(logFile).map((l) => l.kind)).toEqual(['failing']);
+    expect(readLog(logFile).map((l) => l.kind)).toEqual(['failing', 'poststop']);
     expectNothingLeft(id, pid);
   });
 

@@ -6,7 +6,7 @@ import { validateConfig } from '../config/validate';
 import type { Spec } from '../config/types';
 import { ConfigError, RuntimeError } from '../errors';
 import { HelperSession } from '../helper';
-import { answerHookSync } from '../hooks';
+import { answerHookSync, runHooksCollecting } from '../hooks';
 import { native } from '../native';
 import { buildCreatePlan } from '../plan/build';
 import { Msg } from '../plan/ops';
@@ -74,8 +74,17 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
     await cgroup?.remove();
     dir.remove();
     if (opts.pidFile) fs.rmSync(opts.pidFile, { force: true });
+    // runtime.md: a failed create goes on with "destroyed", then the poststop hooks (failures: warnings).
+    if (session) await poststopAfterFailedCreate(spec, opts.id, bundle, err);
     throw err;
   }
+}
+
+async function poststopAfterFailedCreate(spec: Spec, id: string, bundle: string, err: unknown): Promise<void> {
+  if (!spec.hooks?.poststop?.length) return;
+  const state = { ociVersion: spec.ociVersion, id, status: 'stopped', bundle, annotations: spec.annotations ?? {} };
+  const warnings = await runHooksCollecting('poststop', spec.hooks.poststop, state);
+  if (warnings.length && err instanceof Error) err.message += ` (and ${warnings.join('; ')})`;
 }
 
 async function spawnInit(
