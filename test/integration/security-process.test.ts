@@ -100,7 +100,7 @@ describe('process attributes', () => {
     expect(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]).toBe('7');
   });
 
-  it('scheduler: SCHED_FIFO with a priority, seen in the init's /proc/1/sched', async () => {
+  it('scheduler: SCHED_FIFO with a priority, seen in /proc/1/sched of the init', async () => {
     const bundle = makeBundle({
       args: ['sleep', '30'],
       mutate: (spec) => {
