@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Spec } from '../config/types';
 import { compileDeviceFilter, defaultAllowedDevices, DEVICE_PROG_LICENSE } from '../cgroups/devices';
 import { Cgroup } from '../cgroups/manager';
@@ -40,6 +41,27 @@ function attachDeviceFilter(cgroup: Cgroup, rules: DeviceRule[]): void {
     fs.closeSync(fd);
     fs.closeSync(prog);
   }
+}
+
+/**
+ * Removes the container's cgroup, and the shared default parent (/tsrunc) once the last container
+ * using it has gone: only the container that made a directory would otherwise try.
+ */
+export async function removeContainerCgroup(record: ContainerRecord): Promise<void> {
+  const cgroup = recordCgroup(record);
+  if (!cgroup) return;
+  await cgroup.remove();
+  if (record.cgroupPath === defaultCgroupPath(record.id)) {
+    try {
+      fs.rmdirSync(path.dirname(cgroup.dir));
+    } catch {
+      // other containers still use it, or it is gone
+    }
+  }
+}
+
+function defaultCgroupPath(id: string): string {
+  return resolveCgroupPath(undefined, id);
 }
 
 /** The cgroup of a container record, or undefined when it has none. */

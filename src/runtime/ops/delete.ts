@@ -2,7 +2,7 @@ import { RuntimeError } from '../errors';
 import { runHooksCollecting } from '../hooks';
 import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
-import { recordCgroup } from './container-cgroup';
+import { removeContainerCgroup } from './container-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
 
@@ -36,7 +36,7 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     if (status !== 'stopped' && !opts.force)
       throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     if (status !== 'stopped') await killAndWait(record.pid);
-    await recordCgroup(record)?.remove();
+    await removeContainerCgroup(record);
   } catch (err) {
     dir.release();
     throw err;

@@ -5,7 +5,7 @@ import { native } from '../native';
 import { containerStatus } from '../state/status';
 import type { ContainerRecord } from '../state/record';
 import { StateStore, type LockedDir } from '../state/store';
-import { recordCgroup } from './container-cgroup';
+import { removeContainerCgroup } from './container-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
 
@@ -42,7 +42,7 @@ export async function start(root: string, id: string): Promise<void> {
 /** Undoes create like delete does (poststop hooks included); returns the error to throw. */
 async function destroyAfterHookFailure(record: ContainerRecord, dir: LockedDir, err: Error): Promise<Error> {
   await killAndWait(record.pid);
-  await recordCgroup(record)?.remove();
+  await removeContainerCgroup(record);
   dir.remove();
   const warnings = await runHooksCollecting('poststop', record.hooks?.poststop, ociState(record, 'stopped'));
   return warnings.length ? new RuntimeError(`${err.message} (and ${warnings.join('; ')})`) : err;
