@@ -66,15 +66,21 @@ export async function runHook(hook: Hook, where: string, state: HookState): Prom
       clearTimeout(timer);
       fail(`exec ${hook.path}: ${errnoText(err)}`);
     });
-    // 'exit', not 'close': a daemon the hook left behind may hold its stdout open forever.
+    // Output may still be in flight at 'exit'; but a daemon the hook left behind may hold its stdout
+    // open forever, so 'close' gets a short grace period only.
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      child.stdout!.destroy();
-      child.stderr!.destroy();
-      if (timedOut) fail(`timed out after ${hook.timeout} s (killed)`);
-      else if (signal) fail(`killed by signal ${signal}`);
-      else if (code !== 0) fail(`exit status ${code}`);
-      else resolve();
+      const finish = () => {
+        clearTimeout(grace);
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        if (timedOut) fail(`timed out after ${hook.timeout} s (killed)`);
+        else if (signal) fail(`killed by signal ${signal}`);
+        else if (code !== 0) fail(`exit status ${code}`);
+        else resolve();
+      };
+      const grace = setTimeout(finish, 100);
+      child.once('close', finish);
     });
   });
 }

@@ -296,6 +296,18 @@ describe('hook timeouts', () => {
     if (kind === 'createRuntime') expect(alive(Number(line.extra))).toBe(false);
     expectNothingLeft(id, line.state.pid);
   });
+
+  it.each(['createRuntime', 'createContainer'] as const)('a %s hook leaving a child that holds its output does not hold up create', async (kind: Kind) => {
+    const { bundle, logFile } = hookBundle(['true'], (spec, b) => {
+      spec.hooks = { [kind]: [hook(b.script('bg.sh', logger('bg', 'sleep 3 &\necho going')))] };
+    });
+    const id = uniqueId('hk');
+    const t0 = Date.now();
+    await tsruncOk(['create', '--bundle', bundle.dir, id]);
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(readLog(logFile).map((l) => l.kind)).toEqual(['bg']);
+    await tsruncOk(['delete', '--force', id]);
+  });
 });
 
 export type { Bundle };
