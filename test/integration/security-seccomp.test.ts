@@ -183,6 +183,19 @@ async function startAgent(): Promise<{ path: string; child: ChildProcess; result
 }
 
 describe('seccomp notify (listenerPath)', () => {
+  it('a listener that is not there is a create error naming linux.seccomp.listenerPath', async () => {
+    const r = await runContainer(
+      withSeccomp({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        listenerPath: join(tmpdir(), `tsrunc-test-${runId()}-no-such-agent.sock`),
+        syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }],
+      }),
+      ['true'],
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('linux.seccomp.listenerPath');
+  });
+
   for (const nnp of [true, false]) {
     it(`the listener gets exactly one notify fd and the container process state (noNewPrivileges ${nnp})`, async () => {
       const agent = await startAgent();

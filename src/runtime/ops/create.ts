@@ -98,8 +98,9 @@ async function spawnInit(
   onPid: (pid: number) => void,
 ): Promise<ContainerRecord> {
   const preserveFds = opts.preserveFds ?? 0;
-  const stateDirFd = fs.openSync(dir.path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  // First: a listener that is not there is a config error, with nothing else opened yet.
   const listenerFd = connectSeccompListener(spec);
+  const stateDirFd = fs.openSync(dir.path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   const plan = buildCreatePlan(spec, {
     id: opts.id,
     rootfs,
