@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SeccompConfig } from '../../src/runtime/seccomp';
 import { dockerProfileToOci } from '../unit/seccomp/json-eval';
-import { childEnv, runContainer, runId, type Spec } from '../helpers';
+import { childEnv, makeBundle, runContainer, runId, tsrunc, uniqueId, type Spec } from '../helpers';
 
 function withSeccomp(seccomp: SeccompConfig, more?: (spec: Spec) => void) {
   return (spec: Spec) => {
@@ -44,6 +44,24 @@ describe('seccomp', () => {
     expect(r.stderr).toMatch(/mkdir: can't create directory '\/tmp\/a': No space left on device/);
     expect(r.stdout).toContain('touch=ok');
     expect(r.stderr).toMatch(/rmdir: '\/tmp': Operation not permitted/);
+  });
+
+  it('an exec\'d process gets the container\'s filter too', async () => {
+    const bundle = makeBundle({
+      args: ['sleep', '30'],
+      mutate: withSeccomp(allowAllBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 28 }])),
+    });
+    const id = uniqueId('secexec');
+    try {
+      expect((await tsrunc(['create', '--bundle', bundle.dir, id])).code).toBe(0);
+      const r = await tsrunc(['exec', id, 'sh', '-c', 'grep ^Seccomp: /proc/self/status; mkdir /tmp/x; echo rc=$?']);
+      expect(r.stdout).toMatch(/^Seccomp:\s+2$/m);
+      expect(r.stdout).toContain('rc=1');
+      expect(r.stderr).toMatch(/No space left on device/);
+    } finally {
+      await tsrunc(['delete', '--force', id]);
+      bundle.remove();
+    }
   });
 
   it('rules whose action equals the default action are skipped (like runc)', async () => {
