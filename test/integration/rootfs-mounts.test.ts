@@ -345,4 +345,22 @@ describe('mount targets stay inside the rootfs (CVE-2021-30465 class)', () => {
       else expect(r.stderr.trim().split('\n')).toHaveLength(1);
     });
   }
+  it('a symlink brought in by an earlier bind mount is resolved inside the rootfs too', async () => {
+    // The host dir bound at /m holds `link -> <target on the host>`; a later mount goes to /m/link/x.
+    const target = hostDir();
+    writeFileSync(join(target, 'keep'), 'host\n');
+    const carrier = hostDir();
+    symlinkSync(target, join(carrier, 'link'));
+    const mountsBefore = readMountinfo().map((m) => m.line);
+    const r = await run(
+      (s) => {
+        s.mounts!.push(bindMount(carrier, '/m', ['rbind']));
+        s.mounts!.push({ destination: '/m/link/x', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+      },
+      ['true'],
+    );
+    expect(readdirSync(target)).toEqual(['keep']);
+    expect(readMountinfo().map((m) => m.line)).toEqual(mountsBefore);
+    if (r.code !== 0) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
 });
