@@ -32,7 +32,7 @@ static void bind_console(int peer)
 	int tree = open_tree(peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0)
 		die_errno("clone the pty for /dev/console");
-	int target = open_in_root("/dev/console", O_PATH);
+	int target = open_in_root("/dev/console", O_PATH | O_NOFOLLOW);
 	if (target < 0 && errno == ENOENT) {
 		int dev = open_in_root("/dev", O_PATH | O_DIRECTORY);
 		int created = dev < 0 ? -1 : openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -40,7 +40,7 @@ static void bind_console(int peer)
 			die_errno("create /dev/console");
 		close(created);
 		close(dev);
-		target = open_in_root("/dev/console", O_PATH);
+		target = open_in_root("/dev/console", O_PATH | O_NOFOLLOW);
 	}
 	struct stat st;
 	/* Whatever the container put there must be a plain file or a device node, never a link elsewhere. */

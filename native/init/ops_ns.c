@@ -71,16 +71,27 @@ void op_timens_offsets(struct reader *r)
 void op_fork(struct reader *r)
 {
 	(void)r;
+	/* The child waits until its pid is on the socket: every later message (hook state, READY)
+	 * needs the runtime to know it, and under load the parent may be scheduled late. */
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		die_errno("pipe");
 	pid_t pid = fork();
 	if (pid < 0)
 		die_errno("fork");
-	if (pid == 0)
+	if (pid == 0) {
+		char c;
+		close(gate[1]);
+		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(gate[0]);
 		return;
+	}
 	/* The intermediate: tell the runtime who the init is, then leave it to be reparented. */
 	char msg[32];
 	snprintf(msg, sizeof(msg), "%d", pid);
 	send_msg(MSG_PID, msg);
-	_exit(0);
+	_exit(0); /* closes the gate */
 }
 
 void op_setsid(struct reader *r)
