@@ -70,6 +70,7 @@ enum plan_op {
 	                           payload in the reply ("state": the state JSON) becomes ctx.sync_state */
 	OP_HOOK = 49,           /* str path, strv args, strv env, u64 timeout_secs (0: none): run an OCI hook with
 	                           ctx.runtime_state on its stdin; fail unless it exits 0 in time */
+	OP_MKDIR = 51,          /* str path, u64 mode: mkdir -p inside the rootfs */
 	OP_ENTER_ROOT = 50,     /* (nothing): exec: adopt the joined mount namespace's root as the rootfs */
 	OP_MAX = 64,
 };

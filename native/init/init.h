@@ -97,6 +97,7 @@ void op_exec(struct reader *r);
 void op_console(struct reader *r);
 void op_sync(struct reader *r);
 void op_enter_root(struct reader *r);
+void op_mkdir(struct reader *r);
 void op_hook(struct reader *r);
 
 #endif

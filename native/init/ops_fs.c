@@ -359,11 +359,11 @@ void op_pivot_root(struct reader *r)
 	(void)r;
 	if (fchdir(ctx.root_fd) < 0)
 		die_errno("chdir to the rootfs");
-	/* Stack the old root under the new one, then detach it without propagating to the host. */
+	/* Stack the old root on the new one, then detach it. It was made rslave before anything was
+	 * mounted (the first plan step), so the detach cannot propagate to the host; a MS_SLAVE|MS_REC
+	 * on "." here would also reach the new root's mounts and undo their propagation. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		die_errno("pivot_root");
-	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		die_errno("make the old root a slave");
 	if (umount2(".", MNT_DETACH) < 0)
 		die_errno("detach the old root");
 	if (chdir("/") < 0)
@@ -440,6 +440,13 @@ void op_remount_root_ro(struct reader *r)
 		die_errno("open /");
 	set_attr(root, 0, MOUNT_ATTR_RDONLY, 0, 0, "/");
 	close(root);
+}
+
+void op_mkdir(struct reader *r)
+{
+	const char *path = rd_str(r);
+	int mode = (int)rd_u64(r);
+	close(mkdir_all_in_root(path, mode));
 }
 
 void op_chdir(struct reader *r)

@@ -150,6 +150,9 @@ function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boo
   if (spec.process?.terminal && opts.consoleSocketFd !== undefined) addConsoleStep(plan, spec.process, opts.consoleSocketFd, true);
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => plan.add('MASK_PATH', `linux.maskedPaths[${i}]`, s(p)));
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) => plan.add('READONLY_PATH', `linux.readonlyPaths[${i}]`, s(p)));
+  // The working directory is made (when missing) while the root can still be written.
+  const cwd = spec.process?.cwd;
+  if (cwd && cwd !== '/') plan.add('MKDIR', 'process.cwd', s(cwd), u64(0o755));
   if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO', 'root.readonly');
   const rootProp = spec.linux?.rootfsPropagation;
   if (rootProp) plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(PROPAGATION[rootProp]!));

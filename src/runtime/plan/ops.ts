@@ -45,6 +45,7 @@ export const Op = {
   SYNC: 47,
   HOOK: 49,
   ENTER_ROOT: 50,
+  MKDIR: 51,
 } as const;
 export type OpName = keyof typeof Op;
 
