@@ -28,11 +28,24 @@ export class HelperSession {
   }
 
   send(tag: string, payload: Buffer | string = ''): void {
-    native().sendMsg(this.sock, Buffer.concat([Buffer.from(tag), Buffer.from(payload)]));
+    this.sendRaw(Buffer.concat([Buffer.from(tag), Buffer.from(payload)]));
   }
 
   sendPlan(plan: Buffer): void {
-    native().sendMsg(this.sock, plan);
+    this.sendRaw(plan);
+  }
+
+  /** A helper that died has said why before it went: that error, not EPIPE, is the one to report. */
+  private sendRaw(data: Buffer): void {
+    try {
+      native().sendMsg(this.sock, data);
+    } catch (err) {
+      for (let msg = native().recvMsg(this.sock); msg && msg.data.length; msg = native().recvMsg(this.sock)) {
+        const text = msg.data.toString('utf8');
+        if (text[0] === Msg.ERROR) throw new RuntimeError(text.slice(1));
+      }
+      throw err;
+    }
   }
 
   /** The next message, or null when every helper process has closed the socket. */
