@@ -10,6 +10,10 @@ export default defineConfig({
     include: ['test/cgroups-vm/**/*.test.ts'],
     fileParallelism: false,
     maxWorkers: 1,
+    // one worker thread for all files: a worker costs seconds of start-up and imports under TCG. Modules are
+    // shared, so an afterAll registered at import (test/helpers/index.ts) fires only for the first importer.
+    pool: 'threads',
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
