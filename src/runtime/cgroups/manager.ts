@@ -102,6 +102,20 @@ export class Cgroup {
     this.write('cgroup.procs', String(pid));
   }
 
+  /** Enable in every ancestor the controllers `resources` need: an update may need more than create did. */
+  enableFor(resources: LinuxResources | undefined, where = 'linux.resources'): void {
+    const needed = requiredControllers(resources, where);
+    if (!needed.length) return;
+    const mount = cgroup2Mount();
+    const top = cgroupDir(mount.root, mount);
+    checkAvailable(top, needed, where);
+    let cur = top;
+    for (const part of posix.relative(top, this.dir).split('/')) {
+      enableControllers(cur, needed, []);
+      cur = posix.join(cur, part);
+    }
+  }
+
   /** Apply `linux.resources` (creation and `update`). */
   apply(resources: LinuxResources | undefined, where = 'linux.resources'): void {
     for (const w of resourceWrites(resources, where)) this.applyWrite(w);

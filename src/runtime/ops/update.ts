@@ -20,6 +20,7 @@ export function update(root: string, id: string, resources: LinuxResources): voi
     const cgroup = recordCgroup(record);
     if (!cgroup) throw new RuntimeError('the container has no cgroup');
     const writes = resourceWrites(resources, 'resources');
+    cgroup.enableFor(resources, 'resources');
     const before = new Map<string, string>();
     for (const w of writes) {
       for (const file of [w.file, w.fallback?.file]) {
