@@ -72,6 +72,12 @@ export class HelperSession {
     }
   }
 
+  /** Ends the first helper process (it may be waiting for an answer that will never come) and reaps it. */
+  async abort(): Promise<void> {
+    native().pidfdSendSignal(this.pidfd, 9);
+    await this.reapFirst();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

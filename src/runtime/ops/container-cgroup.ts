@@ -10,17 +10,34 @@ import type { ContainerRecord } from '../state/record';
 
 const BPF_F_ALLOW_MULTI = 2;
 
-/** The container's cgroup, made with its resources and device rules applied (all or nothing). */
-export function createContainerCgroup(spec: Spec, id: string): Cgroup {
-  const cgroup = Cgroup.create(resolveCgroupPath(spec.linux?.cgroupsPath, id), { resources: spec.linux?.resources, where: 'linux.resources' });
+/**
+ * The container's cgroup, made with its resources and device rules applied (all or nothing).
+ * An unprivileged caller without a delegated cgroup runs the container without one, as runc does,
+ * unless the config asks for limits.
+ */
+export function createContainerCgroup(spec: Spec, id: string, rootless: boolean): Cgroup | undefined {
+  let cgroup: Cgroup;
+  try {
+    cgroup = Cgroup.create(resolveCgroupPath(spec.linux?.cgroupsPath, id), { resources: spec.linux?.resources, where: 'linux.resources' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (rootless && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') && !hasLimits(spec)) return undefined;
+    throw err;
+  }
   try {
     const rules = deviceRules(spec);
-    if (rules.length) attachDeviceFilter(cgroup, rules);
+    // Device nodes of an unprivileged container are bind mounts of the host's: the host's permissions rule.
+    if (rules.length && !rootless) attachDeviceFilter(cgroup, rules);
   } catch (err) {
     void cgroup.remove();
     throw err;
   }
   return cgroup;
+}
+
+function hasLimits(spec: Spec): boolean {
+  const r = spec.linux?.resources ?? {};
+  return Object.entries(r).some(([key, value]) => key !== 'devices' && value !== undefined && JSON.stringify(value) !== '{}' && JSON.stringify(value) !== '[]');
 }
 
 /** runc's order: the config's rules, then the devices every container needs, then the config's own nodes. */

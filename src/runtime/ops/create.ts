@@ -48,7 +48,7 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   let console: OpenConsole | undefined;
   let initPid = 0;
   try {
-    cgroup = createContainerCgroup(spec, opts.id);
+    cgroup = createContainerCgroup(spec, opts.id, rootless());
     if (spec.process.terminal) console = openConsole(opts.console);
     const record = await spawnInit(spec, rootfs, opts, dir, cgroup, console, (s) => (session = s), (pid) => (initPid = pid));
     record.bundle = bundle;
@@ -67,7 +67,7 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
     // Leave the system as if create had never run.
     if (initPid) await killAndWait(initPid);
     if (session) {
-      await session.reapFirst().catch(() => undefined);
+      await session.abort().catch(() => undefined);
       session.close();
     }
     console?.close();
@@ -92,7 +92,7 @@ async function spawnInit(
   rootfs: string,
   opts: CreateOptions,
   dir: LockedDir,
-  cgroup: Cgroup,
+  cgroup: Cgroup | undefined,
   console: OpenConsole | undefined,
   onSession: (s: HelperSession) => void,
   onPid: (pid: number) => void,
@@ -108,13 +108,14 @@ async function spawnInit(
     noNewKeyring: opts.noNewKeyring,
     preserveFds,
     stateDirFd: 3 + preserveFds,
+    setgroupsDenied: rootless() && (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path),
     consoleSocketFd: console ? 4 + preserveFds : undefined,
     seccompListenerFd: listenerFd >= 0 ? 4 + preserveFds + (console ? 1 : 0) : undefined,
   });
   const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];
   if (console) fds.push(console.helperFd);
   if (listenerFd >= 0) fds.push(listenerFd);
-  const cgroupFd = cgroup.fd();
+  const cgroupFd = cgroup ? cgroup.fd() : -1;
   let session: HelperSession;
   try {
     session = HelperSession.spawn(fds, cgroupFd);
@@ -163,18 +164,25 @@ async function spawnInit(
     created: new Date().toISOString(),
     owner: os.userInfo().username,
     annotations: spec.annotations ?? {},
-    cgroupPath: cgroup.path,
-    cgroupDir: cgroup.dir,
-    cgroupCreated: cgroup.created,
+    cgroupPath: cgroup?.path ?? '',
+    cgroupDir: cgroup?.dir ?? '',
+    cgroupCreated: cgroup?.created ?? [],
     ownPidNamespace: (spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
     hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop, startContainer: spec.hooks?.startContainer },
   };
+}
+
+/** Run by an unprivileged user: no cgroup unless delegated, setgroups denied in the user namespace. */
+export function rootless(): boolean {
+  return process.geteuid?.() !== 0;
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
   const lines = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
     (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
   fs.writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
+  // Without CAP_SETGID in our namespace the kernel takes a gid map only once setgroups is denied.
+  if (rootless()) fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
   fs.writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
 }
 

@@ -107,6 +107,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     return await waitExitStatus(pidfd);
   } catch (err) {
     if (pidfd >= 0) native().pidfdSendSignal(pidfd, 9);
+    await session.abort().catch(() => undefined);
     throw err;
   } finally {
     if (pidfd >= 0) fs.closeSync(pidfd);

@@ -32,6 +32,15 @@ export function namespacesToJoin(pid: number): Array<{ type: string; path: strin
   return joins.sort((a, b) => rank(a.type) - rank(b.type));
 }
 
+/** Whether the init's user namespace denies setgroups(2) (made by an unprivileged runtime). */
+function setgroupsDenied(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny';
+  } catch {
+    return false;
+  }
+}
+
 /** Steps that run one more process in an existing container. */
 export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, opts: ExecPlanOptions): Plan {
   const plan = new Plan();
@@ -43,6 +52,12 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
     plan.add('SETSID', 'process.terminal');
     addConsoleStep(plan, proc, opts.consoleSocketFd, false);
   }
-  addProcessSteps(plan, proc, seccomp, { id: opts.id, preserveFds: opts.preserveFds, noNewKeyring: true, waitForStart: false });
+  addProcessSteps(plan, proc, seccomp, {
+    id: opts.id,
+    preserveFds: opts.preserveFds,
+    noNewKeyring: true,
+    waitForStart: false,
+    setgroupsDenied: setgroupsDenied(opts.initPid),
+  });
   return plan;
 }

@@ -36,6 +36,8 @@ export interface PlanOptions {
   seccompListenerFd?: number;
   /** The console socket, when process.terminal is set. */
   consoleSocketFd?: number;
+  /** setgroups(2) is denied in the container's user namespace (an unprivileged runtime). */
+  setgroupsDenied?: boolean;
 }
 
 /** The devices every container gets (runtime-spec "Default Devices"). */
@@ -76,7 +78,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
 
   // Bound while we are still the host's root: the state directory is not the container's to write.
   plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
-  addNamespaceSteps(plan, spec);
+  addNamespaceSteps(plan, spec, opts.setgroupsDenied);
   plan.add('SETSID', 'process');
   addRootfsSteps(plan, spec, opts, userns !== undefined);
   addPersonalityStep(plan, spec);
@@ -84,7 +86,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   return plan;
 }
 
-function addNamespaceSteps(plan: Plan, spec: Spec): void {
+function addNamespaceSteps(plan: Plan, spec: Spec, setgroupsDenied = false): void {
   const namespaces = spec.linux?.namespaces ?? [];
   // Join the user namespace first: it owns whatever is joined or created after it.
   const ordered = namespaces.map((ns, i) => ({ ns, i })).sort((a, b) => Number(b.ns.type === 'user') - Number(a.ns.type === 'user'));
@@ -98,7 +100,7 @@ function addNamespaceSteps(plan: Plan, spec: Spec): void {
     plan.add('USERNS_MAPS', 'linux.uidMappings');
     // Our ids are the host's, unmapped in the new namespace (files could not be created): become its root.
     if (mapsRoot(spec.linux?.uidMappings) && mapsRoot(spec.linux?.gidMappings)) {
-      plan.add('SETGROUPS', 'linux.gidMappings', u64v([]));
+      if (!setgroupsDenied) plan.add('SETGROUPS', 'linux.gidMappings', u64v([]));
       plan.add('SETGID', 'linux.gidMappings', u64(0));
       plan.add('SETUID', 'linux.uidMappings', u64(0));
     }
@@ -217,6 +219,7 @@ export interface ProcessStepOptions {
   waitForStart: boolean;
   /** create: hooks.startContainer, run after start released the init. */
   startContainer?: Hook[];
+  setgroupsDenied?: boolean;
 }
 
 /** From cwd to execve: identity, limits, capabilities, seccomp, and the user's program. */
@@ -243,7 +246,10 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
     plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(compiled!.usesNotify ? (opts.seccompListenerFd ?? -1) : -1));
   // Without no_new_privs only a privileged process may load a filter: load it before dropping privileges.
   if (compiled && !proc.noNewPrivileges) seccompStep();
-  plan.add('SETGROUPS', 'process.user.additionalGids', u64v(user.additionalGids ?? []));
+  const gids = user.additionalGids ?? [];
+  if (opts.setgroupsDenied && gids.length)
+    throw new ConfigError('process.user.additionalGids', 'needs setgroups(2), which an unprivileged user namespace denies');
+  if (!opts.setgroupsDenied) plan.add('SETGROUPS', 'process.user.additionalGids', u64v(gids));
   plan.add('SETGID', 'process.user.gid', u64(user.gid));
   plan.add('SETUID', 'process.user.uid', u64(user.uid));
   const caps = proc.capabilities ?? {};
