@@ -42,6 +42,8 @@ __attribute__((noreturn, format(printf, 1, 2))) void die_errno(const char *fmt, 
 
 /* Messages on the sync socket. */
 void send_msg(char tag, const char *payload);
+/* Send one fd (SCM_RIGHTS) with a payload on a unix socket; `what` names it in errors. */
+void send_fd(int sock, int fd, const char *payload, const char *what);
 /* Wait for the runtime's reply; returns the payload after the tag (static buffer) or dies on 'A'. */
 const char *wait_go(void);
 

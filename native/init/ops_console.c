@@ -12,20 +12,6 @@
 #include <termios.h>
 #include "init.h"
 
-static void send_master(int sock, int master, const char *name)
-{
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		die_errno("send the pty master to the console socket");
-}
-
 /* /dev/console becomes the pty: a bind of the peer, onto a target resolved inside the rootfs. */
 static void bind_console(int peer)
 {
@@ -79,7 +65,7 @@ void op_console(struct reader *r)
 	snprintf(name, sizeof(name), "/dev/pts/%d", index);
 	if (is_init)
 		bind_console(peer);
-	send_master(sock, master, name);
+	send_fd(sock, master, name, "the pty master to the console socket");
 	close(master);
 	close(sock);
 	if (ioctl(peer, TIOCSCTTY, 0) < 0)

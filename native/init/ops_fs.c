@@ -383,15 +383,21 @@ void op_chroot(struct reader *r)
 		die_errno("chdir /");
 }
 
+/* A masked or read-only path that does not exist needs nothing: -1 then. */
+static int open_existing(const char *path)
+{
+	int fd = open_in_root(path, O_PATH);
+	if (fd < 0 && errno != ENOENT)
+		die_errno("open %s", path);
+	return fd;
+}
+
 void op_mask_path(struct reader *r)
 {
 	const char *path = rd_str(r);
-	int target = open_in_root(path, O_PATH);
-	if (target < 0) {
-		if (errno == ENOENT)
-			return;
-		die_errno("open %s", path);
-	}
+	int target = open_existing(path);
+	if (target < 0)
+		return;
 	struct stat st;
 	if (fstat(target, &st) < 0)
 		die_errno("stat %s", path);
@@ -417,12 +423,9 @@ void op_mask_path(struct reader *r)
 void op_readonly_path(struct reader *r)
 {
 	const char *path = rd_str(r);
-	int target = open_in_root(path, O_PATH);
-	if (target < 0) {
-		if (errno == ENOENT)
-			return;
-		die_errno("open %s", path);
-	}
+	int target = open_existing(path);
+	if (target < 0)
+		return;
 	int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
 		die_errno("bind %s", path);

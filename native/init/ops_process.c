@@ -130,20 +130,6 @@ void op_caps(struct reader *r)
 			die_errno("raise ambient capability %d", cap);
 }
 
-static void send_notify_fd(int listener, int notify_fd, const char *state)
-{
-	struct iovec iov = { .iov_base = (void *)state, .iov_len = strlen(state) };
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
-	if (sendmsg(listener, &msg, MSG_NOSIGNAL) < 0)
-		die_errno("send the seccomp notify fd to the listener");
-}
-
 void op_seccomp(struct reader *r)
 {
 	unsigned int flags = (unsigned int)rd_u64(r);
@@ -164,7 +150,7 @@ void op_seccomp(struct reader *r)
 			send_msg(MSG_SYNC, "seccomp-listener");
 			state = wait_go();
 		}
-		send_notify_fd(listener, (int)rc, state ? state : "{}");
+		send_fd(listener, (int)rc, state ? state : "{}", "the seccomp notify fd to the listener");
 		close((int)rc);
 		close(listener);
 	}

@@ -54,6 +54,20 @@ void die_errno(const char *fmt, ...)
 	vdie(1, fmt, ap);
 }
 
+void send_fd(int sock, int fd, const char *payload, const char *what)
+{
+	struct iovec iov = { .iov_base = (void *)payload, .iov_len = strlen(payload) };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		die_errno("send %s", what);
+}
+
 const char *wait_go(void)
 {
 	static char buf[65536];

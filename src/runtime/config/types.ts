@@ -201,8 +201,9 @@ export interface Linux {
 export interface LinuxDeviceCgroup {
   allow: boolean;
   type?: 'a' | 'c' | 'b' | string;
-  major?: number;
-  minor?: number;
+  /** Absent, null or -1: any. */
+  major?: number | null;
+  minor?: number | null;
   access?: string;
 }
 

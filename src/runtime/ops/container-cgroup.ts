@@ -42,7 +42,7 @@ function hasLimits(spec: Spec): boolean {
 
 /** runc's order: the config's rules, then the devices every container needs, then the config's own nodes. */
 export function deviceRules(spec: Spec): DeviceRule[] {
-  const configured = (spec.linux?.resources?.devices ?? []) as DeviceRule[];
+  const configured = spec.linux?.resources?.devices ?? [];
   if (!configured.length) return [];
   const nodes = (spec.linux?.devices ?? []).map((d) => ({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major, minor: d.minor, access: 'rwm' }));
   return [...configured, ...defaultAllowedDevices(), ...nodes];
