@@ -29,7 +29,8 @@ enum plan_op {
 	OP_PROPAGATION = 11,    /* str path, u64 flags: mount(NULL, path, NULL, flags) */
 	OP_ROOTFS = 12,         /* str path: bind the rootfs onto itself and open it as the root */
 	OP_MOUNT = 13,          /* str source, str target, str fstype, u64 flags, str data,
-	                           u64 propagation, u64 attr_set, u64 attr_clr, u64 mflags (MOUNT_F_*) */
+	                           u64 propagation, u64 attr_set, u64 attr_clr, u64 mflags (MOUNT_F_*),
+	                           str uid_map, str gid_map (both "": not id-mapped) */
 	OP_MKNOD = 14,          /* str path, u64 mode (type|perm), u64 major, u64 minor, u64 uid, u64 gid */
 	OP_BIND_DEVICE = 15,    /* str host_path, str path */
 	OP_SYMLINK = 16,        /* str target, str path */
@@ -80,6 +81,7 @@ enum plan_op {
 #define MOUNT_F_FILE        0x2   /* create the target as a file, not a directory */
 #define MOUNT_F_RECURSIVE   0x4   /* apply attr_set/attr_clr with AT_RECURSIVE (rro, ...) */
 #define MOUNT_F_CGROUP2     0x8   /* cgroup mount: needs the cgroup namespace view */
+#define MOUNT_F_IDMAP_REC   0x10  /* apply the id-mapping to every mount of the tree */
 
 /* Messages tsrunc-init sends to the runtime on the sync socket (one per packet). */
 #define MSG_ERROR   'E'   /* "E<where>: <message>" */

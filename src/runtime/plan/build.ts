@@ -187,7 +187,29 @@ function addMount(plan: Plan, m: Mount, where: string): void {
   }
   if (o.recursive) mflags |= MountFlag.RECURSIVE;
   const flags = o.flags | (o.rbind ? MS_REC : 0);
-  plan.add('MOUNT', where, s(bind ? path.resolve(m.source ?? '') : (m.source ?? fstype)), s(m.destination), s(fstype), u64(flags), s(o.data), u64(o.propagation), u64(o.attrSet), u64(o.attrClr), u64(mflags));
+  // An id-mapped mount: its own uid/gid maps, through a user namespace that tsrunc-init makes for it.
+  const uidMap = idMapLines(m.uidMappings);
+  const gidMap = idMapLines(m.gidMappings);
+  if ((uidMap || gidMap) && (o.idmapRecursive || (o.rbind && !o.idmap))) mflags |= MountFlag.IDMAP_RECURSIVE;
+  plan.add(
+    'MOUNT',
+    where,
+    s(bind ? path.resolve(m.source ?? '') : (m.source ?? fstype)),
+    s(m.destination),
+    s(fstype),
+    u64(flags),
+    s(o.data),
+    u64(o.propagation),
+    u64(o.attrSet),
+    u64(o.attrClr),
+    u64(mflags),
+    s(uidMap),
+    s(gidMap),
+  );
+}
+
+function idMapLines(maps: Array<{ containerID: number; hostID: number; size: number }> | undefined): string {
+  return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
 function isFile(p: string): boolean {

@@ -50,7 +50,7 @@ export const Op = {
 export type OpName = keyof typeof Op;
 
 // OP_MOUNT mflags
-export const MountFlag = { BIND: 0x1, FILE: 0x2, RECURSIVE: 0x4, CGROUP2: 0x8 } as const;
+export const MountFlag = { BIND: 0x1, FILE: 0x2, RECURSIVE: 0x4, CGROUP2: 0x8, IDMAP_RECURSIVE: 0x10 } as const;
 
 // Sync-socket message tags (first byte of each packet).
 export const Msg = { ERROR: 'E', PID: 'P', MAPS: 'M', READY: 'R', SYNC: 'S', GO: 'G', ABORT: 'A' } as const;
