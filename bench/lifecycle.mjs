@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Lifecycle latency (create, start, wait for exit, delete of /bin/true) and memory of tsrunc vs runc vs
 // crun vs Node's own floor (`node -e 0` once per tsrunc call), interleaved in one run.
-//   node bench/lifecycle.mjs [--iterations N] [--rss-iterations N] [--json FILE]
+//   node bench/lifecycle.mjs [--iterations N] [--rss-iterations N] [--json FILE] [--seccomp PROFILE]
 // Runs in a private mount namespace with cgroup2 mounted on /sys/fs/cgroup, so no runtime touches
 // the host's cgroup v1 hierarchies.
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,8 @@ const { values: opts } = parseArgs({
     iterations: { type: 'string', default: '20' },
     'rss-iterations': { type: 'string', default: '3' },
     json: { type: 'string' },
+    // A Docker/containers-common seccomp profile for every runtime, e.g. /usr/share/containers/seccomp.json.
+    seccomp: { type: 'string' },
   },
 });
 
@@ -98,7 +100,7 @@ function nodeFloor() {
 
 let failed = false;
 try {
-  prepareBundles(workDir, runtimes);
+  prepareBundles(workDir, runtimes, { seccomp: opts.seccomp });
   timed([process.execPath, '-e', '0']); // warm the page cache
   for (let i = 0; i < N; i++) {
     const order = [...runtimes.map((rt) => () => lifecycle(rt, `bench-${i}`)), nodeFloor];

@@ -80,28 +80,5 @@ export function evaluateJson(
   return def;
 }
 
-/** Turns a Docker/containers-common profile (archMap, includes/excludes) into the OCI object for amd64. */
-export function dockerProfileToOci(profile: any, caps: string[]): SeccompConfig {
-  const arch = 'amd64';
-  const archMap = (profile.archMap ?? []).find((m: any) => m.architecture === 'SCMP_ARCH_X86_64');
-  const syscalls = (profile.syscalls ?? []).filter((s: any) => {
-    const inc = s.includes ?? {};
-    const exc = s.excludes ?? {};
-    if (inc.arches?.length && !inc.arches.includes(arch)) return false;
-    if (inc.caps?.length && !inc.caps.every((c: string) => caps.includes(c))) return false;
-    if (exc.arches?.length && exc.arches.includes(arch)) return false;
-    if (exc.caps?.length && exc.caps.some((c: string) => caps.includes(c))) return false;
-    return true;
-  });
-  return {
-    defaultAction: profile.defaultAction,
-    defaultErrnoRet: profile.defaultErrnoRet,
-    architectures: archMap ? [archMap.architecture, ...(archMap.subArchitectures ?? [])] : undefined,
-    syscalls: syscalls.map((s: any) => ({
-      names: s.names,
-      action: s.action,
-      ...(s.errnoRet !== undefined ? { errnoRet: s.errnoRet } : {}),
-      ...(s.args?.length ? { args: s.args } : {}),
-    })),
-  };
-}
+/** The engines' profile format to OCI: shared with make-bundle (src/bundle/seccomp-profile.ts). */
+export { engineProfileToOci as dockerProfileToOci } from '../../../src/bundle/seccomp-profile';
