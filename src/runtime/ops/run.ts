@@ -5,6 +5,7 @@ import { create, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { signalInit } from './kill';
 import { start } from './start';
+import { waitExitStatus } from './process-io';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -39,25 +40,11 @@ export async function run(opts: RunOptions): Promise<number> {
   const forward = (sig: NodeJS.Signals) => signalInit(record, constants.signals[sig]);
   for (const sig of FORWARDED) process.on(sig, forward);
   try {
-    const status = await waitExit(pidfd, record.pid);
-    return status;
+    // Without the subreaper the init is not our child: it has exited, but its status is not ours to read.
+    return await waitExitStatus(pidfd).catch(() => 0);
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
     fs.closeSync(pidfd);
     if (!opts.keep) await deleteContainer(opts.root, opts.id, { force: true, warn: opts.warn });
-  }
-}
-
-async function waitExit(pidfd: number, pid: number): Promise<number> {
-  for (;;) {
-    await native().waitReadable(pidfd);
-    try {
-      const status = native().reapPidfd(pidfd);
-      if (status) return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
-    } catch {
-      // Not our child (no subreaper): it has exited, but its status is not ours to read.
-      void pid;
-      return 0;
-    }
   }
 }
