@@ -364,3 +364,15 @@ describe('mount targets stay inside the rootfs (CVE-2021-30465 class)', () => {
     if (r.code !== 0) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('relative mount destinations', () => {
+  it('a relative destination is taken relative to / (config.md)', async () => {
+    const bundle = makeBundle({
+      args: ['sh', '-c', 'grep " /relative/tmp " /proc/self/mountinfo | cut -d" " -f5,9'],
+      mutate: (s) => void s.mounts!.push({ destination: 'relative/tmp', type: 'tmpfs', source: 'tmpfs' }),
+    });
+    const r = await tsrunc(['run', '--bundle', bundle.dir, uniqueId('rel')]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('/relative/tmp tmpfs');
+  });
+});

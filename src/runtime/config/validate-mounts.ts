@@ -44,10 +44,10 @@ export function validateMounts(mounts: unknown): void {
 
 function validateMount(m: unknown, where: string): void {
   checkObject(m, where);
-  // runc only warns about a relative destination and resolves it against /; we refuse it instead.
+  // A relative destination is taken relative to / (config.md; runc too): tsrunc-init resolves every
+  // destination inside the rootfs anyway.
   checkString(m.destination, `${where}.destination`);
-  if (!m.destination.startsWith('/'))
-    throw new ConfigError(`${where}.destination`, `mount destination "${m.destination}" must be an absolute path`);
+  if (!m.destination) throw new ConfigError(`${where}.destination`, 'must not be empty');
   if (m.options !== undefined) checkStringArray(m.options, `${where}.options`);
   const options = (m.options as string[] | undefined) ?? [];
   if (m.type !== undefined) checkString(m.type, `${where}.type`);

@@ -163,8 +163,12 @@ function resolveAction(name: unknown, errnoRet: unknown, where: string, errnoWhe
     throw new ConfigError(where, `unknown action ${JSON.stringify(name)}`);
   }
   const base = ACTIONS[name];
-  // errnoRet is only meaningful for ERRNO (the errno) and TRACE (the tracer's message); ignored elsewhere.
-  if (base !== SECCOMP_RET_ERRNO && base !== SECCOMP_RET_TRACE) return base;
+  // errnoRet is only meaningful for ERRNO (the errno) and TRACE (the tracer's message); config-linux.md
+  // makes it an error elsewhere.
+  if (base !== SECCOMP_RET_ERRNO && base !== SECCOMP_RET_TRACE) {
+    if (errnoRet !== undefined && errnoRet !== null) throw new ConfigError(errnoWhere, `${name} takes no errnoRet`);
+    return base;
+  }
   if (errnoRet === undefined || errnoRet === null) return (base | EPERM) >>> 0;
   if (typeof errnoRet !== 'number' || !Number.isInteger(errnoRet) || errnoRet < 0 || errnoRet > 0xffff) {
     throw new ConfigError(errnoWhere, `must be an integer from 0 to 65535, got ${JSON.stringify(errnoRet)}`);

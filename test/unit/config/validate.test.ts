@@ -217,7 +217,7 @@ describe('validateConfig', () => {
   });
 
   describe('mounts', () => {
-    it('relative destination', () => expectError((s) => (s.mounts[0].destination = 'proc'), 'mounts[0].destination', /absolute/));
+    it('empty destination', () => expectError((s) => (s.mounts[0].destination = ''), 'mounts[0].destination', /empty/));
     it('missing destination', () => expectError((s) => delete s.mounts[1].destination, 'mounts[1].destination'));
     it('unknown type', () => expectError((s) => (s.mounts[1].type = 'nosuchfs'), 'mounts[1].type', /nosuchfs/));
     it('missing type', () => expectError((s) => delete s.mounts[1].type, 'mounts[1].type'));

@@ -50,13 +50,18 @@ describe('actions', () => {
     ['SCMP_ACT_TRACE', undefined, 0x7ff00001],
     ['SCMP_ACT_TRACE', 1234, 0x7ff004d2],
     ['SCMP_ACT_LOG', undefined, 0x7ffc0000],
-    ['SCMP_ACT_ALLOW', 5, ALLOW],
+    ['SCMP_ACT_ALLOW', undefined, ALLOW],
   ];
   it.each(cases)('%s (errnoRet %s) as a rule and as the default', (action, errnoRet, want) => {
     const asRule: SeccompConfig = { defaultAction: action === 'SCMP_ACT_ALLOW' ? 'SCMP_ACT_LOG' : 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action, errnoRet }] };
     expect(decide(asRule, nr64('getpid'))).toBe(want);
     const asDefault: SeccompConfig = { defaultAction: action, defaultErrnoRet: errnoRet, syscalls: [{ names: ['read'], action: action === 'SCMP_ACT_LOG' ? 'SCMP_ACT_ALLOW' : 'SCMP_ACT_LOG' }] };
     expect(decide(asDefault, nr64('getpid'))).toBe(want);
+  });
+
+  it('errnoRet on an action other than ERRNO or TRACE is an error (config-linux.md)', () => {
+    const p: SeccompConfig = { defaultAction: 'SCMP_ACT_LOG', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ALLOW', errnoRet: 5 }] };
+    expect(() => compileSeccomp(p, 'linux.seccomp', X64)).toThrow(/linux\.seccomp\.syscalls\[0\]\.errnoRet: SCMP_ACT_ALLOW takes no errnoRet/);
   });
 
   it('uses defaultErrnoRet only for the default action', () => {
@@ -289,6 +294,10 @@ describe('real profiles', () => {
         names: Array.from({ length: 1 + rnd(3) }, () => pool[rnd(pool.length)]),
         action: actions[rnd(actions.length)],
         errnoRet: rnd(3) === 0 ? rnd(100) : undefined,
+      })).map((sc) => ({
+        ...sc,
+        // config-linux.md: errnoRet only with ERRNO (or TRACE).
+        errnoRet: sc.action === 'SCMP_ACT_ERRNO' ? sc.errnoRet : undefined,
         args: Array.from({ length: rnd(3) }, () => ({ index: rnd(3), value: BOUNDARIES[rnd(BOUNDARIES.length)], valueTwo: BOUNDARIES[rnd(4)], op: ops[rnd(ops.length)] })),
       }));
       const p: SeccompConfig = { defaultAction: actions[rnd(actions.length)], architectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls };
