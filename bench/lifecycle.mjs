@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { benchEnv, peakRssKiB, readPidFile, timed, vmRssKiB, waitDead } from './lib/proc.mjs';
 import { cleanupRuntime, cmd, prepareBundles, runtimeDefs } from './lib/runtimes.mjs';
 import { fmt, median, table } from './lib/stats.mjs';
+import { enterBenchNamespace } from './lib/namespace.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -24,28 +25,7 @@ const { values: opts } = parseArgs({
   },
 });
 
-if (process.env.TSRUNC_BENCH_NS !== '1') {
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...benchEnv(), TSRUNC_BENCH_NS: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-delete process.env.NODE_EXTRA_CA_CERTS;
-
-function cgroup2At(path) {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .some((l) => l.split(' ')[4] === path && l.split(' - ')[1]?.startsWith('cgroup2 '));
-}
-if (!cgroup2At('/sys/fs/cgroup')) {
-  // Detach the v1 hierarchies (and the shadowed unified mount) in this namespace only, so every
-  // runtime finds exactly one cgroup2 mount, at the usual place.
-  const u = spawnSync('umount', ['-l', '/sys/fs/cgroup'], { stdio: 'inherit' });
-  if (u.status !== 0) throw new Error('cannot detach /sys/fs/cgroup in the private namespace');
-  const m = spawnSync('mount', ['-t', 'cgroup2', 'cgroup2', '/sys/fs/cgroup'], { stdio: 'inherit' });
-  if (m.status !== 0) throw new Error('cannot mount cgroup2 on /sys/fs/cgroup in the private namespace');
-}
+enterBenchNamespace(import.meta.url);
 
 const N = Number(opts.iterations);
 const RSS_N = Number(opts['rss-iterations']);

@@ -35,11 +35,11 @@ export function runtimeDefs() {
 }
 
 /** A busybox bundle running /bin/true (from dist/make-bundle.cjs) and one config dir per runtime. */
-export function prepareBundles(workDir, runtimes, { seccomp } = {}) {
+export function prepareBundles(workDir, runtimes, { seccomp, args = ['/bin/true'] } = {}) {
   if (!existsSync(MAKE_BUNDLE_CJS)) throw new Error(`${MAKE_BUNDLE_CJS} missing: run npm run build`);
   const base = join(workDir, 'base');
   const profile = seccomp ? ['--seccomp', seccomp] : [];
-  execFileSync(process.execPath, [MAKE_BUNDLE_CJS, base, ...profile, '--', '/bin/true'], { env: benchEnv(), stdio: 'ignore' });
+  execFileSync(process.execPath, [MAKE_BUNDLE_CJS, base, ...profile, '--', ...args], { env: benchEnv(), stdio: 'ignore' });
   const common = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8'));
   common.root = { ...common.root, path: join(base, 'rootfs') };
   common.process.terminal = false;
