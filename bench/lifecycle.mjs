@@ -5,10 +5,9 @@
 // Runs in a private mount namespace with cgroup2 mounted on /sys/fs/cgroup, so no runtime touches
 // the host's cgroup v1 hierarchies.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchEnv, peakRssKiB, readPidFile, timed, vmRssKiB, waitDead } from './lib/proc.mjs';
 import { cleanupRuntime, cmd, prepareBundles, runtimeDefs } from './lib/runtimes.mjs';
