@@ -68,13 +68,23 @@ export async function removeContainerCgroup(record: ContainerRecord): Promise<vo
   const cgroup = recordCgroup(record);
   if (!cgroup) return;
   await cgroup.remove();
-  if (record.cgroupPath === defaultCgroupPath(record.id)) {
-    try {
-      fs.rmdirSync(path.dirname(cgroup.dir));
-    } catch {
-      // other containers still use it, or it is gone
-    }
+  if (record.cgroupPath === defaultCgroupPath(record.id)) removeSharedParent(cgroup.dir);
+}
+
+function removeSharedParent(dir: string): void {
+  try {
+    fs.rmdirSync(path.dirname(dir));
+  } catch {
+    // other containers still use it, or it is gone
   }
+}
+
+/** What a create killed before it wrote its state may have left: the cgroup at the default path. */
+export async function removeDefaultCgroupOf(id: string): Promise<void> {
+  const cgroup = Cgroup.open(defaultCgroupPath(id));
+  if (!fs.existsSync(cgroup.dir)) return;
+  await cgroup.remove();
+  removeSharedParent(cgroup.dir);
 }
 
 function defaultCgroupPath(id: string): string {

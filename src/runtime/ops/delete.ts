@@ -2,7 +2,7 @@ import { RuntimeError } from '../errors';
 import { runHooksCollecting } from '../hooks';
 import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
-import { removeContainerCgroup } from './container-cgroup';
+import { removeContainerCgroup, removeDefaultCgroupOf } from './container-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
 
@@ -23,7 +23,8 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     dir = store.lock(id);
   } catch (err) {
     if (opts.force && err instanceof RuntimeError) {
-      store.dir(id); // still validates the id
+      // A create killed half-way leaves a directory without state (and maybe its default cgroup).
+      if (store.removeIncomplete(id)) await removeDefaultCgroupOf(id);
       return [];
     }
     throw err;

@@ -53,6 +53,25 @@ export class StateStore {
     return locked;
   }
 
+  /**
+   * Removes the directory of a create that died before writing state.json (killed mid-way). Holding
+   * the lock proves no create is still running on it. Returns whether there was one.
+   */
+  removeIncomplete(id: string): boolean {
+    let locked: LockedDir;
+    try {
+      locked = LockedDir.open(this.dir(id), id);
+    } catch {
+      return false;
+    }
+    if (fs.existsSync(path.join(locked.path, STATE_FILE))) {
+      locked.release();
+      return false;
+    }
+    locked.remove();
+    return true;
+  }
+
   /** Ids of all containers with a state file. */
   ids(): string[] {
     let names: string[];
