@@ -1,16 +1,6 @@
 // Device nodes as the container sees them: the default set, the /dev symlinks, linux.devices.
 import { describe, expect, it } from 'vitest';
-import { runContainer, type Spec } from '../helpers';
-
-function sh(script: string): string[] {
-  return ['sh', '-c', script];
-}
-
-async function runOk(mutate: ((s: Spec) => void) | undefined, cmd: string[]): Promise<string> {
-  const r = await runContainer(mutate, cmd);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
+import { runContainer, runOk, sh, type Spec } from '../helpers';
 
 interface Node {
   type: string;

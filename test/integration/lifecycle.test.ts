@@ -1,13 +1,14 @@
 // Lifecycle of real containers: create/start/state/kill/delete/run/list, as the container and /proc see it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  hostDir,
   makeBundle,
   runContainer,
   runId,
+  sh,
   state,
   testRoot,
   tsrunc,
@@ -17,18 +18,6 @@ import {
   type Spec,
 } from '../helpers';
 import { removeTree } from '../helpers/fs';
-
-const hostDirs: string[] = [];
-afterAll(() => {
-  for (const d of hostDirs) removeTree(d);
-});
-
-/** A host directory the test can bind into a container. */
-function hostDir(): string {
-  const d = mkdtempSync(join(tmpdir(), `tsrunc-test-${runId()}-host-`));
-  hostDirs.push(d);
-  return d;
-}
 
 /** Binds `src` at /host read-write. */
 function withHost(src: string) {
@@ -46,10 +35,6 @@ async function waitForFile(path: string, re: RegExp = /./, timeout = 5000): Prom
     if (Date.now() > deadline) throw new Error(`${path} never matched ${re}: ${JSON.stringify(text)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-function sh(script: string): string[] {
-  return ['sh', '-c', script];
 }
 
 /** A shell init that logs the trapped signals to /host/sig and exits on TERM. */

@@ -1,34 +1,12 @@
 // Namespaces as the container sees them: its own pid/net/ipc/uts/mnt/cgroup/time namespaces, joined ones by path.
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { makeBundle, runContainer, runId, state, testRoot, tsrunc, tsruncOk, uniqueId, type Spec } from '../helpers';
-import { removeTree } from '../helpers/fs';
+import { describe, expect, it } from 'vitest';
+import { hostDir, makeBundle, runOk, sh, state, testRoot, tsrunc, tsruncOk, uniqueId, type Spec } from '../helpers';
 import { listProcesses, readMountinfo, tsruncCgroups } from '../setup/leaks';
 
 const NS_FILES = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup', 'time'] as const;
-
-const hostDirs: string[] = [];
-afterAll(() => {
-  for (const d of hostDirs) removeTree(d);
-});
-
-function hostDir(): string {
-  const d = mkdtempSync(join(tmpdir(), `tsrunc-test-${runId()}-host-`));
-  hostDirs.push(d);
-  return d;
-}
-
-function sh(script: string): string[] {
-  return ['sh', '-c', script];
-}
-
-async function runOk(mutate: ((s: Spec) => void) | undefined, cmd: string[]): Promise<string> {
-  const r = await runContainer(mutate, cmd);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
 
 /** `name:[inode]` per namespace file, as the container's shell reads them. */
 const READ_NS = sh(`for n in ${NS_FILES.join(' ')}; do echo "$n $(readlink /proc/self/ns/$n)"; done`);

@@ -2,17 +2,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeBundle, runContainer, tsrunc, uniqueId, type Spec, type TsruncResult } from '../helpers';
-
-function sh(script: string): string[] {
-  return ['sh', '-c', script];
-}
-
-async function runOk(mutate: ((s: Spec) => void) | undefined, cmd: string[]): Promise<string> {
-  const r = await runContainer(mutate, cmd);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
+import { makeBundle, runContainer, runOk, sh, tsrunc, uniqueId, type Spec, type TsruncResult } from '../helpers';
 
 /** `tsrunc run` of a bundle whose rootfs `prepare` edits first. */
 async function runPrepared(mutate: (s: Spec) => void, cmd: string[], prepare: (rootfs: string) => void): Promise<TsruncResult> {
