@@ -58,6 +58,10 @@ export function registerExec(program: Command, wrap: Wrap): void {
         const proc = o.process ? JSON.parse(fs.readFileSync(o.process, 'utf8')) : undefined;
         const terminal = proc ? !!proc.terminal : !!o.tty;
         const console = !terminal ? undefined : o.consoleSocket ? { socketPath: o.consoleSocket } : foregroundConsole();
+        // A foreground pty starts with our size: resizing after the master arrives races the process.
+        const out = process.stdout;
+        const ownSize = terminal && !o.consoleSocket && out.isTTY ? { height: out.rows, width: out.columns } : undefined;
+        if (proc && ownSize && !proc.consoleSize) proc.consoleSize = ownSize;
         const status = await exec({
           root: globals(cmd).root,
           id,
@@ -71,6 +75,7 @@ export function registerExec(program: Command, wrap: Wrap): void {
             addCaps: o.cap,
             noNewPrivileges: o.noNewPrivs,
             terminal,
+            consoleSize: ownSize,
           },
           detach: o.detach,
           pidFile: o.pidFile,

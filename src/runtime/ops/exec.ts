@@ -20,6 +20,8 @@ export interface ExecOverrides {
   addCaps?: string[];
   noNewPrivileges?: boolean;
   terminal?: boolean;
+  /** The pty's size from the start (a foreground terminal's own), so the process never sees 0x0. */
+  consoleSize?: { height: number; width: number };
 }
 
 export interface ExecOptions {
@@ -43,6 +45,7 @@ export function execProcess(spec: Spec, o: ExecOverrides): Process {
   return {
     ...base,
     terminal: o.terminal ?? false,
+    consoleSize: o.consoleSize ?? base.consoleSize,
     args: o.args,
     env: [...(base.env ?? []), ...(o.env ?? [])],
     cwd: o.cwd ?? base.cwd,
@@ -77,6 +80,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     initPid: record.pid,
     preserveFds,
     consoleSocketFd: console ? 3 + preserveFds : undefined,
+    personality: spec.linux?.personality,
   });
 
   if (!opts.detach) native().setChildSubreaper();
