@@ -15,7 +15,8 @@ interface ExecFlags {
   user?: string;
   additionalGids: string[];
   cap: string[];
-  noNewPrivs?: boolean;
+  /** commander reads `--no-new-privs` as the negation of `--new-privs`: false when given. */
+  newPrivs?: boolean;
   preserveFds: number;
   ignorePaused?: boolean;
 }
@@ -73,7 +74,7 @@ export function registerExec(program: Command, wrap: Wrap): void {
             user: o.user ? parseUser(o.user) : undefined,
             additionalGids: o.additionalGids.length ? o.additionalGids.map(Number) : undefined,
             addCaps: o.cap,
-            noNewPrivileges: o.noNewPrivs,
+            noNewPrivileges: o.newPrivs === false,
             terminal,
             consoleSize: ownSize,
           },
