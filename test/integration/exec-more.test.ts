@@ -31,6 +31,28 @@ async function running(mutate: (s: Spec) => void): Promise<{ id: string; pid: nu
   return { id: cid, pid: (await state(cid)).pid! };
 }
 
+// A seccomp agent for two connections (create's, then exec's): prints each process state it gets; for
+// the second, answers the first notification with EACCES.
+const AGENT = String.raw`
+import socket, sys, os, json, struct, fcntl, select
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1]); srv.listen(2)
+print("ready", flush=True)
+for i in range(2):
+    conn, _ = srv.accept()
+    msg, fds, flags, addr = socket.recv_fds(conn, 65536, 16)
+    out = {"state": json.loads(msg.decode()), "nfds": len(fds)}
+    if i == 1:
+        fd = fds[0]
+        select.select([fd], [], [], 10)
+        buf = bytearray(80)
+        fcntl.ioctl(fd, 0xc0502100, buf, True)
+        nid, pid, fl, nr = struct.unpack_from("<QIIi", buf, 0)
+        out["notif"] = {"pid": pid, "nr": nr}
+        fcntl.ioctl(fd, 0xc0182101, bytearray(struct.pack("<QqiI", nid, 0, -13, 0)), True)
+    print(json.dumps(out), flush=True)
+`;
+
 const statusField = (status: string, name: string) => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(status)![1]!.trim();
 const capEff = (status: string) => BigInt('0x' + statusField(status, 'CapEff'));
 const CAP_SYS_ADMIN = 21n;
@@ -253,6 +275,45 @@ describe('exec: namespaces and personality', () => {
       process.kill(pid, 'SIGKILL');
     } finally {
       await tsrunc(['delete', '--force', c.id]);
+    }
+  });
+
+  it('seccomp notify: the agent gets a notify fd for the exec\'d process, with its pid, and answers its calls', async () => {
+    const sock = join(dir, 'agent.sock');
+    const agent = spawn('python3', ['-c', AGENT, sock], { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    agent.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const agentDone = new Promise((r) => agent.on('exit', r));
+    try {
+      for (let i = 0; i < 200 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 10));
+      const c = await running((s) => {
+        s.linux!.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          listenerPath: sock,
+          listenerMetadata: 'exec-agent',
+          syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+        };
+      });
+      try {
+        const pidFile = join(dir, `${c.id}.notify.pid`);
+        const r = await tsrunc(['exec', '--pid-file', pidFile, c.id, 'mkdir', '/tmp/x']);
+        expect(r.stderr).toMatch(/Permission denied/); // the agent's answer
+        expect(r.code).toBe(1);
+        await Promise.race([agentDone, new Promise((r) => setTimeout(r, 5000))]);
+        const seen = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+        expect(seen.map((x) => x.state.state.status)).toEqual(['created', 'running']);
+        const ex = seen[1];
+        expect(ex.nfds).toBe(1);
+        expect(ex.state.metadata).toBe('exec-agent');
+        expect(ex.state.state.id).toBe(c.id);
+        expect(ex.state.state.pid).toBe(c.pid);
+        expect(ex.state.pid).toBe(Number(readFileSync(pidFile, 'utf8')));
+        expect(ex.notif.pid).toBe(ex.state.pid);
+      } finally {
+        await tsrunc(['delete', '--force', c.id]);
+      }
+    } finally {
+      agent.kill('SIGKILL');
     }
   });
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Process, Spec } from '../config/types';
-import { RuntimeError } from '../errors';
+import { ConfigError, RuntimeError } from '../errors';
 import { HelperSession } from '../helper';
 import { native } from '../native';
 import { buildExecPlan } from '../plan/build-exec';
@@ -8,6 +8,7 @@ import { Msg } from '../plan/ops';
 import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
 import { type ConsoleTarget, openConsole } from './console';
+import { ociState } from './state';
 import { stdioFds, waitExitStatus, writePidFile } from './process-io';
 
 /** What `exec` may change about the container's own process (runc's flags). */
@@ -75,11 +76,21 @@ export async function exec(opts: ExecOptions): Promise<number> {
   const console = proc.terminal ? openConsole(opts.console) : undefined;
   const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
   if (console) fds.push(console.helperFd);
+  let listenerFd = -1;
+  try {
+    listenerFd = connectSeccompListener(spec);
+  } catch (e) {
+    console?.closeHelperEnd();
+    console?.close();
+    throw e;
+  }
+  if (listenerFd >= 0) fds.push(listenerFd);
   const plan = buildExecPlan(proc, spec.linux?.seccomp, {
     id: opts.id,
     initPid: record.pid,
     preserveFds,
     consoleSocketFd: console ? 3 + preserveFds : undefined,
+    seccompListenerFd: listenerFd >= 0 ? 3 + preserveFds + (console ? 1 : 0) : undefined,
     personality: spec.linux?.personality,
   });
 
@@ -90,6 +101,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     session = HelperSession.spawn(fds, cgroupFd);
   } finally {
     if (cgroupFd >= 0) fs.closeSync(cgroupFd);
+    if (listenerFd >= 0) fs.closeSync(listenerFd);
     console?.closeHelperEnd();
   }
   let pidfd = -1;
@@ -102,6 +114,10 @@ export async function exec(opts: ExecOptions): Promise<number> {
         pid = Number(msg.payload);
         pidfd = native().pidfdOpen(pid);
         await session.reapFirst();
+      } else if (msg.tag === Msg.SYNC && msg.payload === SECCOMP_LISTENER_SYNC) {
+        // What the seccomp agent gets with the notify fd: the process is the exec'd one.
+        const state = ociState(record, 'running');
+        session.send(Msg.GO, JSON.stringify({ ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '', state }));
       }
     }
     if (!pid) throw new RuntimeError('exec: the process did not start');
@@ -117,5 +133,19 @@ export async function exec(opts: ExecOptions): Promise<number> {
     if (pidfd >= 0) fs.closeSync(pidfd);
     session.close();
     console?.close();
+  }
+}
+
+/** tsrunc-init's OP_SECCOMP asks for the process state under this SYNC name (as in create). */
+const SECCOMP_LISTENER_SYNC = 'seccomp-listener';
+
+/** Connected to linux.seccomp.listenerPath when a rule notifies (the exec'd process gets the container's filter); -1 otherwise. */
+function connectSeccompListener(spec: Spec): number {
+  const sc = spec.linux?.seccomp;
+  if (!sc?.listenerPath || !(sc.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY')) return -1;
+  try {
+    return native().unixConnect(sc.listenerPath);
+  } catch (e) {
+    throw new ConfigError('linux.seccomp.listenerPath', `cannot connect to ${sc.listenerPath}: ${(e as Error).message}`);
   }
 }

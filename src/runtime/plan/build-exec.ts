@@ -10,6 +10,8 @@ export interface ExecPlanOptions {
   initPid: number;
   preserveFds: number;
   consoleSocketFd?: number;
+  /** Connected to linux.seccomp.listenerPath: the notify fd goes there. */
+  seccompListenerFd?: number;
   /** The container's linux.personality: an exec'd process runs under it too (as runc does). */
   personality?: LinuxPersonality;
 }
@@ -62,6 +64,7 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
   addProcessSteps(plan, proc, seccomp, {
     id: opts.id,
     preserveFds: opts.preserveFds,
+    seccompListenerFd: opts.seccompListenerFd,
     noNewKeyring: true,
     waitForStart: false,
     setgroupsDenied: setgroupsDenied(opts.initPid),
