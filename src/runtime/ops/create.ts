@@ -17,6 +17,7 @@ import type { ContainerRecord } from '../state/record';
 import { processStartTime } from '../state/status';
 import { StateStore, type LockedDir } from '../state/store';
 import { ociState } from './state';
+import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './seccomp-listener';
 import { killAndWait } from './kill';
 import { type ConsoleTarget, type OpenConsole, openConsole } from './console';
 import { stdioFds, writePidFile } from './process-io';
@@ -57,7 +58,7 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
     if (opts.pidFile) writePidFile(opts.pidFile, record.pid);
     // The payload is what a seccomp listener gets with the notify fd when the filter is loaded after start.
     const listening = spec.linux?.seccomp?.listenerPath !== undefined;
-    session!.send(Msg.GO, JSON.stringify(listening ? processState(spec, ociState(record, 'created')) : ociState(record, 'created')));
+    session!.send(Msg.GO, JSON.stringify(listening ? processState(spec, record.pid, ociState(record, 'created')) : ociState(record, 'created')));
     session!.close();
     await console?.deliver();
     console?.close();
@@ -143,7 +144,7 @@ async function spawnInit(
     } else if (msg.tag === Msg.SYNC && msg.payload === SECCOMP_LISTENER_SYNC) {
       // The filter is loaded before the container is created: the listener sees it "creating".
       const st = { ociVersion: spec.ociVersion, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
-      session.send(Msg.GO, JSON.stringify(processState(spec, st)));
+      session.send(Msg.GO, JSON.stringify(processState(spec, (st as { pid: number }).pid, st)));
     } else if (msg.tag === Msg.SYNC) {
       // Hooks: prestart and createRuntime run here; "state" fetches what createContainer hooks read.
       const state = { ociVersion: spec.ociVersion, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
@@ -186,28 +187,3 @@ function writeIdMaps(pid: number, spec: Spec): void {
   fs.writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
 }
 
-/** tsrunc-init's OP_SECCOMP asks for the process state with this SYNC name before OP_READY. */
-const SECCOMP_LISTENER_SYNC = 'seccomp-listener';
-
-/** Connected to linux.seccomp.listenerPath when a rule notifies; -1 otherwise. */
-function connectSeccompListener(spec: Spec): number {
-  const sc = spec.linux?.seccomp;
-  if (!sc?.listenerPath || !(sc.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY')) return -1;
-  try {
-    return native().unixConnect(sc.listenerPath);
-  } catch (e) {
-    throw new ConfigError('linux.seccomp.listenerPath', `cannot connect to ${sc.listenerPath}: ${(e as Error).message}`);
-  }
-}
-
-/** runtime-spec config-linux.md "The Container Process State", sent with the seccomp notify fd. */
-function processState(spec: Spec, state: object) {
-  const sc = spec.linux?.seccomp;
-  return {
-    ociVersion: spec.ociVersion,
-    fds: ['seccompFd'],
-    pid: (state as { pid: number }).pid,
-    metadata: sc?.listenerMetadata ?? '',
-    state,
-  };
-}

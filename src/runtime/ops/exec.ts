@@ -9,6 +9,7 @@ import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
 import { type ConsoleTarget, openConsole } from './console';
 import { ociState } from './state';
+import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './seccomp-listener';
 import { stdioFds, waitExitStatus, writePidFile } from './process-io';
 
 /** What `exec` may change about the container's own process (runc's flags). */
@@ -117,7 +118,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
       } else if (msg.tag === Msg.SYNC && msg.payload === SECCOMP_LISTENER_SYNC) {
         // What the seccomp agent gets with the notify fd: the process is the exec'd one.
         const state = ociState(record, 'running');
-        session.send(Msg.GO, JSON.stringify({ ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '', state }));
+        session.send(Msg.GO, JSON.stringify(processState(spec, pid, state)));
       }
     }
     if (!pid) throw new RuntimeError('exec: the process did not start');
@@ -136,16 +137,3 @@ export async function exec(opts: ExecOptions): Promise<number> {
   }
 }
 
-/** tsrunc-init's OP_SECCOMP asks for the process state under this SYNC name (as in create). */
-const SECCOMP_LISTENER_SYNC = 'seccomp-listener';
-
-/** Connected to linux.seccomp.listenerPath when a rule notifies (the exec'd process gets the container's filter); -1 otherwise. */
-function connectSeccompListener(spec: Spec): number {
-  const sc = spec.linux?.seccomp;
-  if (!sc?.listenerPath || !(sc.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY')) return -1;
-  try {
-    return native().unixConnect(sc.listenerPath);
-  } catch (e) {
-    throw new ConfigError('linux.seccomp.listenerPath', `cannot connect to ${sc.listenerPath}: ${(e as Error).message}`);
-  }
-}

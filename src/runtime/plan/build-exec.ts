@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { LinuxPersonality, LinuxSeccomp, Process } from '../config/types';
 import { NAMESPACES } from '../config/namespaces';
 import { Plan, s, u64 } from './encode';
-import { addConsoleStep, addProcessSteps } from './build';
+import { addConsoleStep, addPersonalityStep, addProcessSteps } from './build';
 
 export interface ExecPlanOptions {
   id: string;
@@ -16,8 +16,6 @@ export interface ExecPlanOptions {
   personality?: LinuxPersonality;
 }
 
-/** Mirror of build.ts's table (it keeps its step private); create validated the domain already. */
-const PERSONALITY_DOMAIN: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 
 /**
  * The namespaces of `pid` that differ from ours: the user namespace first (it owns the others), the
@@ -55,8 +53,7 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
   // The pid (and time) namespace applies to children: the process is a child of this helper.
   plan.add('FORK', 'exec');
   plan.add('ENTER_ROOT', 'exec');
-  const domain = opts.personality ? PERSONALITY_DOMAIN[opts.personality.domain] : undefined;
-  if (domain !== undefined) plan.add('PERSONALITY', 'linux.personality', u64(domain));
+  addPersonalityStep(plan, opts.personality);
   if (proc.terminal && opts.consoleSocketFd !== undefined) {
     plan.add('SETSID', 'process.terminal');
     addConsoleStep(plan, proc, opts.consoleSocketFd, false);

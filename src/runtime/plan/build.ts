@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Spec, Mount, LinuxDevice, LinuxSeccomp, Process, Hook } from '../config/types';
+import type { Spec, Mount, LinuxDevice, LinuxSeccomp, LinuxPersonality, Process, Hook } from '../config/types';
 import { parseMountOptions } from '../config/mount-options';
 import { namespaceFlag } from '../config/namespaces';
 import { capabilityMask } from '../config/capabilities';
@@ -81,7 +81,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   addNamespaceSteps(plan, spec, opts.setgroupsDenied);
   plan.add('SETSID', 'process');
   addRootfsSteps(plan, spec, opts, userns !== undefined);
-  addPersonalityStep(plan, spec);
+  addPersonalityStep(plan, spec.linux?.personality);
   addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true, startContainer: spec.hooks?.startContainer });
   return plan;
 }
@@ -342,8 +342,8 @@ function addCpuAffinityStep(plan: Plan, proc: Process): void {
 
 const PERSONALITY_DOMAIN: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 
-function addPersonalityStep(plan: Plan, spec: Spec): void {
-  const p = spec.linux?.personality;
+/** linux.personality, for the init and (as runc does) exec'd processes. */
+export function addPersonalityStep(plan: Plan, p: LinuxPersonality | undefined): void {
   if (!p) return;
   const domain = PERSONALITY_DOMAIN[p.domain];
   if (domain === undefined) throw new ConfigError('linux.personality.domain', `unknown personality domain ${JSON.stringify(p.domain)}`);
