@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <linux/nsfs.h>
 #include "init.h"
 
@@ -60,6 +61,9 @@ void op_userns_maps(struct reader *r)
 void op_timens_offsets(struct reader *r)
 {
 	const char *content = rd_str(r);
+	/* After the uid change into a user namespace we are not dumpable, so /proc/self belongs to the
+	 * host's root: be dumpable again to open our own file. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("open /proc/self/timens_offsets");

@@ -1,5 +1,5 @@
 // Namespaces as the container sees them: its own pid/net/ipc/uts/mnt/cgroup/time namespaces, joined ones by path.
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -188,5 +188,25 @@ describe('bad namespace paths', () => {
 
   it('a missing path is refused', async () => {
     await expectCleanFailure('/nonexistent/ns/net', 'network', /nonexistent|no such file|ENOENT/i);
+  });
+});
+
+describe('time namespace in a user namespace', () => {
+  it('timeOffsets are written for a container with its own user namespace', async () => {
+    const bundle = makeBundle({
+      args: sh('cat /proc/self/timens_offsets'),
+      mutate: (s) => {
+        s.linux!.namespaces!.push({ type: 'user' }, { type: 'time' });
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.timeOffsets = { monotonic: { secs: 1000, nanosecs: 0 } };
+        // sysfs and cgroup mounts are not a user namespace's to make without its own network/cgroup view.
+        s.mounts = s.mounts!.filter((m) => m.type !== 'sysfs' && m.type !== 'cgroup');
+      },
+    });
+    chmodSync(bundle.dir, 0o755); // the container's root is an unprivileged host uid
+    const r = await tsrunc(['run', '--bundle', bundle.dir, uniqueId('uts')]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^monotonic\s+1000\s+0$/m);
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Process, Spec } from '../config/types';
-import { ConfigError, RuntimeError } from '../errors';
+import { RuntimeError } from '../errors';
 import { HelperSession } from '../helper';
 import { native } from '../native';
 import { buildExecPlan } from '../plan/build-exec';
