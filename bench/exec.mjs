@@ -5,12 +5,12 @@
 //   node bench/exec.mjs [--iterations N] [--json FILE]
 // Runs in a private mount namespace with cgroup2 mounted on /sys/fs/cgroup, so no runtime touches
 // the host's cgroup v1 hierarchies.
-import { mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnCapture, timed } from './lib/proc.mjs';
-import { cleanupRuntime, cmd, prepareBundles, runtimeDefs } from './lib/runtimes.mjs';
+import { cleanupBench, cmd, prepareBundles, runtimeDefs } from './lib/runtimes.mjs';
 import { fmt, median, table } from './lib/stats.mjs';
 import { enterBenchNamespace } from './lib/namespace.mjs';
 
@@ -43,17 +43,7 @@ try {
   failed = true;
   console.error(`bench: ${err instanceof Error ? err.message : err}`);
 } finally {
-  for (const rt of runtimes) cleanupRuntime(rt);
-  for (const rt of runtimes) {
-    const cg = `/sys/fs/cgroup/tsrunc-bench-${rt.name}-${process.pid}`;
-    try {
-      rmdirSync(cg);
-      console.error(`bench: ${rt.name} left its cgroup ${cg} behind (removed)`);
-    } catch {
-      // gone, as it should be
-    }
-  }
-  rmSync(workDir, { recursive: true, force: true });
+  cleanupBench(runtimes, workDir);
 }
 
 const q = (xs, p) => {

@@ -1,6 +1,6 @@
 // The runtimes compared: their command line, state root and bundle.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchEnv } from './proc.mjs';
@@ -65,4 +65,19 @@ export function cleanupRuntime(rt) {
     spawnSync(cmd(rt)[0], [...cmd(rt).slice(1), 'delete', '--force', id], { stdio: 'ignore', env: benchEnv() });
   }
   rmSync(rt.root, { recursive: true, force: true });
+}
+
+/** Everything a benchmark made: containers, roots, a cgroup a runtime left behind, the work dir. */
+export function cleanupBench(runtimes, workDir) {
+  for (const rt of runtimes) cleanupRuntime(rt);
+  for (const rt of runtimes) {
+    const cg = `/sys/fs/cgroup/tsrunc-bench-${rt.name}-${process.pid}`;
+    try {
+      rmdirSync(cg);
+      console.error(`bench: ${rt.name} left its cgroup ${cg} behind (removed)`);
+    } catch {
+      // gone, as it should be
+    }
+  }
+  rmSync(workDir, { recursive: true, force: true });
 }
