@@ -46,8 +46,10 @@ static Napi::Value ReapPidfd(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// setChildSubreaper(on = true)
 static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return ThrowErrno(info.Env(), "prctl(PR_SET_CHILD_SUBREAPER)");
+  unsigned long on = info.Length() > 0 && !info[0].ToBoolean().Value() ? 0 : 1;
+  if (prctl(PR_SET_CHILD_SUBREAPER, on, 0, 0, 0) < 0) return ThrowErrno(info.Env(), "prctl(PR_SET_CHILD_SUBREAPER)");
   return info.Env().Undefined();
 }
 

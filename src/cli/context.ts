@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import { err } from './output';
 
 export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.3.0';
@@ -24,6 +25,23 @@ export function globals(cmd: Command): Globals {
   };
 }
 
+/**
+ * Fails on global options runc refuses: an unknown --log-format, or a --log that cannot be opened for
+ * appending (checked up front: a log that silently goes nowhere hides every later error).
+ */
+export function checkGlobals(cmd: Command): void {
+  const o = cmd.optsWithGlobals() as { log?: string; logFormat?: string };
+  if (o.logFormat !== undefined && o.logFormat !== 'text' && o.logFormat !== 'json')
+    throw new Error(`invalid --log-format "${o.logFormat}": use text or json`);
+  if (o.log === undefined) return;
+  if (o.log === '') throw new Error('--log: empty path');
+  try {
+    fs.closeSync(fs.openSync(o.log, 'a', 0o640));
+  } catch (e) {
+    throw new Error(`--log: cannot open ${o.log}: ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')}`);
+  }
+}
+
 /** Writes one log line in runc's formats (go-runc reads errors from the json log file). */
 export function writeLog(g: Globals, level: 'error' | 'warning' | 'info' | 'debug', msg: string): void {
   if (!g.log) return;
@@ -34,4 +52,10 @@ export function writeLog(g: Globals, level: 'error' | 'warning' | 'info' | 'debu
   } catch {
     // the log is best effort; the error still reaches stderr
   }
+}
+
+/** Where a command's warnings go: the --log when given (runc's format), else stderr. */
+export function warner(cmd: Command, command: string): (message: string) => void {
+  const g = globals(cmd);
+  return (m) => (g.log ? writeLog(g, 'warning', m) : err(`tsrunc: ${command}: warning: ${m}\n`));
 }

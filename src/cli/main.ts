@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { VERSION, SPEC_VERSION, globals, writeLog } from './context';
+import { VERSION, SPEC_VERSION, checkGlobals, globals, writeLog } from './context';
 import { invokedCommand, registerCommands } from './commands';
 import { err, out } from './output';
 
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   const only = invokedCommand(process.argv.slice(2));
   registerCommands(program, (command, action) => async (...args: unknown[]) => {
     try {
+      checkGlobals(program);
       if (program.opts().systemdCgroup) throw new Error('the systemd cgroup driver is not supported');
       await action(...args);
     } catch (err) {

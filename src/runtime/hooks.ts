@@ -35,10 +35,14 @@ export async function runHook(hook: Hook, where: string, state: HookState): Prom
   // the CLI bundle's builtin interop rewrite turns `() => __toESM(require(..))` into a syntax error.)
   const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const args = hook.args?.length ? hook.args : [hook.path];
-  const env: Record<string, string> = {};
-  for (const e of hook.env ?? []) {
-    const eq = e.indexOf('=');
-    if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
+  // Without `env` a hook inherits the runtime's environment, as runc's do; `env: []` means an empty one.
+  let env: NodeJS.ProcessEnv = process.env;
+  if (hook.env !== undefined) {
+    env = {};
+    for (const e of hook.env) {
+      const eq = e.indexOf('=');
+      if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
+    }
   }
   await new Promise<void>((resolve, reject) => {
     const child = spawn(hook.path, args.slice(1), { argv0: args[0], env, stdio: ['pipe', 'pipe', 'pipe'] });

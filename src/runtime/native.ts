@@ -13,7 +13,7 @@ export interface Native {
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   reapPidfd(pidfd: number): { code: number | null; signal: number | null } | null;
-  setChildSubreaper(): void;
+  setChildSubreaper(on?: boolean): void;
   unixConnect(path: string): number;
   socketPair(): [number, number];
   setWinsize(fd: number, rows: number, cols: number): void;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { globals } from '../context';
+import { globals, warner } from '../context';
 import { count, type Wrap } from './index';
 import type { CreateOptions } from '../../runtime/ops/create';
 
@@ -23,8 +23,19 @@ export interface CreateFlags {
   preserveFds: number;
 }
 
+/**
+ * systemd socket activation: LISTEN_FDS fds from fd 3 on, for us when LISTEN_PID is our pid (runc's
+ * rule; tsrunc also takes them when LISTEN_PID is unset).
+ */
+export function activationFds(): number {
+  const pid = process.env.LISTEN_PID;
+  if (pid !== undefined && pid !== String(process.pid)) return 0;
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
 export function createArgs(cmd: Command, id: string, o: CreateFlags): CreateOptions {
-  const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
+  const listenFds = activationFds();
   return {
     root: globals(cmd).root,
     id,
@@ -35,6 +46,7 @@ export function createArgs(cmd: Command, id: string, o: CreateFlags): CreateOpti
     noNewKeyring: !o.newKeyring,
     // systemd socket activation: the listening fds go through too.
     preserveFds: o.preserveFds + listenFds,
+    listenFds,
   };
 }
 
@@ -42,7 +54,7 @@ export function registerCreate(program: Command, wrap: Wrap): void {
   createOptions(program.command('create').description('create a container').argument('<container-id>')).action(
     wrap('create', async (id: string, o: CreateFlags, cmd: Command) => {
       const { create } = await import('../../runtime/ops/create');
-      await create(createArgs(cmd, id, o));
+      await create({ ...createArgs(cmd, id, o), warn: warner(cmd, 'create') });
     }),
   );
 }

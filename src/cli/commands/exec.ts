@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { globals } from '../context';
+import { globals, warner } from '../context';
 import { count, type Wrap } from './index';
 import { foregroundConsole } from '../tty';
+import { activationFds } from './create';
 
 interface ExecFlags {
   process?: string;
@@ -81,8 +82,9 @@ export function registerExec(program: Command, wrap: Wrap): void {
           detach: o.detach,
           pidFile: o.pidFile,
           console,
-          preserveFds: o.preserveFds + (Number(process.env.LISTEN_FDS ?? 0) || 0),
+          preserveFds: o.preserveFds + activationFds(),
           ignorePaused: o.ignorePaused,
+          warn: warner(cmd, 'exec'),
         });
         process.exitCode = status;
       }),

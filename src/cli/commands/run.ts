@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { createArgs, createOptions, type CreateFlags } from './create';
 import type { Wrap } from './index';
 import { foregroundConsole } from '../tty';
-import { globals, writeLog } from '../context';
-import { err } from '../output';
+import { warner } from '../context';
 
 export function registerRun(program: Command, wrap: Wrap): void {
   createOptions(program.command('run').description('create and start a container').argument('<container-id>'))
@@ -16,9 +15,7 @@ export function registerRun(program: Command, wrap: Wrap): void {
         const args = createArgs(cmd, id, o);
         // Foreground without a console socket: our own terminal is the container's.
         if (!args.console && !o.detach) args.console = foregroundConsole();
-        const g = globals(cmd);
-        const warn = (m: string) => (g.log ? writeLog(g, 'warning', m) : err(`tsrunc: run: warning: ${m}\n`));
-        const status = await run({ ...args, detach: o.detach, keep: o.keep, noSubreaper: !o.subreaper, warn });
+        const status = await run({ ...args, detach: o.detach, keep: o.keep, noSubreaper: !o.subreaper, warn: warner(cmd, 'run') });
         process.exitCode = status;
       }),
     );

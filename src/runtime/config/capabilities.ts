@@ -80,3 +80,57 @@ export function capabilityMask(names: readonly string[], where: string): bigint 
   });
   return mask;
 }
+
+export const CAPABILITY_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+export type CapabilitySet = (typeof CAPABILITY_SETS)[number];
+export type CapabilityMasks = Record<CapabilitySet, bigint>;
+
+/** Every capability this kernel has. */
+export function allCapabilities(): bigint {
+  return (1n << BigInt(capLastCap() + 1)) - 1n;
+}
+
+/**
+ * What the container's process can be given. In a user namespace (created or joined) it starts with
+ * every capability of that namespace; otherwise it can have no more than the runtime holds itself:
+ * its bounding set limits what an exec'd root program keeps, its permitted set what capset(2) accepts.
+ */
+export function grantableCapabilities(inUserns: boolean): bigint {
+  if (inUserns) return allCapabilities();
+  let status: string;
+  try {
+    status = fs.readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return allCapabilities();
+  }
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status);
+    return m ? BigInt(`0x${m[1]}`) : allCapabilities();
+  };
+  return field('CapBnd') & field('CapPrm') & allCapabilities();
+}
+
+/**
+ * config.md: a capability that is unknown or cannot be granted is logged as a warning and left out;
+ * the container runs with the rest. Returns the masks of the five sets; `warn` hears one line per
+ * capability and set, naming both.
+ */
+export function capabilityMasks(
+  caps: Partial<Record<CapabilitySet, readonly string[]>> | undefined,
+  grantable: bigint,
+  warn: (message: string) => void = () => undefined,
+): CapabilityMasks {
+  const last = capLastCap();
+  const masks = { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n };
+  for (const set of CAPABILITY_SETS) {
+    (caps?.[set] ?? []).forEach((name, i) => {
+      const where = `process.capabilities.${set}[${i}]`;
+      const n = capabilityNumber(name);
+      if (n === undefined) return warn(`${where}: ignoring unknown capability "${name}"`);
+      if (n > last) return warn(`${where}: ignoring ${name}: this kernel does not have it`);
+      if (!((grantable >> BigInt(n)) & 1n)) return warn(`${where}: ignoring ${name}: the runtime does not hold it, so it cannot be granted`);
+      masks[set] |= 1n << BigInt(n);
+    });
+  }
+  return masks;
+}

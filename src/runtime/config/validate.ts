@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors';
 import { checkAbsolutePath, checkArray, checkBoolean, checkInt, checkObject, checkString, checkStringArray } from './check';
-import { isNew, validateLinux, validateNamespaces } from './validate-linux';
+import { validateLinux, validateNamespaces } from './validate-linux';
 import { validateMounts } from './validate-mounts';
 import { validateProcess } from './validate-process';
 import type { Spec } from './types';
@@ -33,8 +33,8 @@ export function validateConfig(spec: Spec, options: ValidateOptions = {}): void 
   if (s.linux !== undefined) checkObject(s.linux, 'linux');
   const linux = (s.linux ?? {}) as Record<string, unknown>;
   const ns = validateNamespaces(linux.namespaces);
-  validateName(s.hostname, 'hostname', isNew(ns, 'uts'));
-  validateName(s.domainname, 'domainname', isNew(ns, 'uts'));
+  validateName(s.hostname, 'hostname', ns.has('uts'));
+  validateName(s.domainname, 'domainname', ns.has('uts'));
   validateMounts(s.mounts);
   validateHooks(s.hooks);
   if (s.annotations !== undefined) {
@@ -53,12 +53,13 @@ function validateVersion(v: unknown): void {
   if (Number(m[1]) > MAX_MINOR) throw new ConfigError('ociVersion', `version ${v} is newer than the supported 1.${MAX_MINOR}`);
 }
 
-// The hostname is set in the container's uts namespace; without a new one it would rename the host.
-function validateName(v: unknown, where: string, newUts: boolean): void {
+// The hostname is set in the container's uts namespace, new or joined (as runc does); without a uts
+// entry the container shares the runtime's and the call would rename the host.
+function validateName(v: unknown, where: string, hasUts: boolean): void {
   if (v === undefined) return;
   checkString(v, where);
   if (v === '') return;
-  if (!newUts) throw new ConfigError(where, `setting the ${where} needs a new uts namespace`);
+  if (!hasUts) throw new ConfigError(where, `setting the ${where} needs a uts namespace (linux.namespaces has none)`);
   if (Buffer.byteLength(v) > HOST_NAME_MAX) throw new ConfigError(where, `longer than ${HOST_NAME_MAX} bytes`);
 }
 

@@ -21,6 +21,7 @@ import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './s
 import { killAndWait } from './kill';
 import { type ConsoleTarget, type OpenConsole, openConsole } from './console';
 import { stdioFds, writePidFile } from './process-io';
+import { checkPreservedFds, withListenEnv } from './preserve-fds';
 
 export interface CreateOptions {
   root: string;
@@ -32,6 +33,10 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** Of the preserved fds, how many come first from socket activation (the process gets LISTEN_FDS). */
+  listenFds?: number;
+  /** Told about what the container runs without (e.g. capabilities that cannot be granted). */
+  warn?: (message: string) => void;
 }
 
 /** `create`: everything up to the user's program, which waits for `start`. */
@@ -41,6 +46,8 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   validateConfig(spec);
   if (!spec.process?.args?.length) throw new ConfigError('process.args', 'at least one argument is required');
   if (spec.process.terminal && !opts.console) throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
+  checkPreservedFds(opts.preserveFds ?? 0);
+  if (opts.listenFds) spec.process.env = withListenEnv(spec.process.env, opts.listenFds);
 
   const store = new StateStore(opts.root);
   const dir = store.createDir(opts.id);
@@ -111,6 +118,7 @@ async function spawnInit(
     stateDirFd: 3 + preserveFds,
     setgroupsDenied: rootless() && (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path),
     consoleSocketFd: console ? 4 + preserveFds : undefined,
+    warn: opts.warn,
     seccompListenerFd: listenerFd >= 0 ? 4 + preserveFds + (console ? 1 : 0) : undefined,
   });
   const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];

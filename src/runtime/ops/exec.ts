@@ -11,6 +11,7 @@ import { type ConsoleTarget, openConsole } from './console';
 import { ociState } from './state';
 import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './seccomp-listener';
 import { stdioFds, waitExitStatus, writePidFile } from './process-io';
+import { checkPreservedFds } from './preserve-fds';
 
 /** What `exec` may change about the container's own process (runc's flags). */
 export interface ExecOverrides {
@@ -37,6 +38,8 @@ export interface ExecOptions {
   console?: ConsoleTarget;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** Told about what the process runs without (capabilities that cannot be granted). */
+  warn?: (message: string) => void;
 }
 
 /** The process to run: runc's rules for combining the container's process and the flags. */
@@ -74,6 +77,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   if (!proc.args?.length) throw new RuntimeError('exec: no command given');
 
   const preserveFds = opts.preserveFds ?? 0;
+  checkPreservedFds(preserveFds);
   const console = proc.terminal ? openConsole(opts.console) : undefined;
   const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
   if (console) fds.push(console.helperFd);
@@ -93,6 +97,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     consoleSocketFd: console ? 3 + preserveFds : undefined,
     seccompListenerFd: listenerFd >= 0 ? 3 + preserveFds + (console ? 1 : 0) : undefined,
     personality: spec.linux?.personality,
+    warn: opts.warn,
   });
 
   if (!opts.detach) native().setChildSubreaper();

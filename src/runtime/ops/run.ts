@@ -23,9 +23,11 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  * Returns the exit status a shell would report (128+N for signal N), or 0 when detached.
  */
 export async function run(opts: RunOptions): Promise<number> {
-  // As subreaper the init (a grandchild: the first helper exits) becomes our child to wait for.
-  if (!opts.detach && !opts.noSubreaper) native().setChildSubreaper();
+  // As subreaper the init (a grandchild: the first helper exits) becomes our child to wait for. With
+  // --no-subreaper we are one only until then: the init stays our child, later orphans go elsewhere.
+  if (!opts.detach) native().setChildSubreaper();
   const record = await create(opts);
+  if (!opts.detach && opts.noSubreaper) native().setChildSubreaper(false);
   let pidfd = -1;
   try {
     if (!opts.detach) pidfd = native().pidfdOpen(record.pid);
@@ -40,8 +42,7 @@ export async function run(opts: RunOptions): Promise<number> {
   const forward = (sig: NodeJS.Signals) => signalInit(record, constants.signals[sig]);
   for (const sig of FORWARDED) process.on(sig, forward);
   try {
-    // Without the subreaper the init is not our child: it has exited, but its status is not ours to read.
-    return await waitExitStatus(pidfd).catch(() => 0);
+    return await waitExitStatus(pidfd);
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
     fs.closeSync(pidfd);

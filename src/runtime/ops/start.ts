@@ -27,12 +27,13 @@ export async function start(root: string, id: string): Promise<void> {
       destroyed = true;
       throw await destroyAfterHookFailure(record, dir, err as Error);
     }
-    // runtime-spec 1.3: a failing poststart hook fails start and stops the container.
+    // runtime.md 1.3 lifecycle: a failing poststart hook fails start; the container is destroyed and
+    // the poststop hooks run (step 12), as after any failing hook.
     try {
       await runHooks('poststart', record.hooks?.poststart, ociState(record, 'running'));
     } catch (err) {
-      await killAndWait(record.pid);
-      throw err;
+      destroyed = true;
+      throw await destroyAfterHookFailure(record, dir, err as Error);
     }
   } finally {
     if (!destroyed) dir.release();

@@ -14,6 +14,8 @@ export interface ExecPlanOptions {
   seccompListenerFd?: number;
   /** The container's linux.personality: an exec'd process runs under it too (as runc does). */
   personality?: LinuxPersonality;
+  /** Told what the plan leaves out (capabilities that cannot be granted). */
+  warn?: (message: string) => void;
 }
 
 
@@ -49,7 +51,8 @@ function setgroupsDenied(pid: number): boolean {
 /** Steps that run one more process in an existing container. */
 export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, opts: ExecPlanOptions): Plan {
   const plan = new Plan();
-  for (const ns of namespacesToJoin(opts.initPid)) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
+  const joins = namespacesToJoin(opts.initPid);
+  for (const ns of joins) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
   // The pid (and time) namespace applies to children: the process is a child of this helper.
   plan.add('FORK', 'exec');
   plan.add('ENTER_ROOT', 'exec');
@@ -65,6 +68,8 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
     noNewKeyring: true,
     waitForStart: false,
     setgroupsDenied: setgroupsDenied(opts.initPid),
+    inUserns: joins.some((ns) => ns.type === 'user'),
+    warn: opts.warn,
   });
   return plan;
 }

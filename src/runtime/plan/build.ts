@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Spec, Mount, LinuxDevice, LinuxSeccomp, LinuxPersonality, Process, Hook } from '../config/types';
 import { parseMountOptions } from '../config/mount-options';
 import { namespaceFlag } from '../config/namespaces';
-import { capabilityMask } from '../config/capabilities';
+import { capabilityMasks, grantableCapabilities } from '../config/capabilities';
 import { rlimitNumber } from '../config/rlimits';
 import { compileSeccomp } from '../seccomp';
 import { ConfigError } from '../errors';
@@ -38,6 +38,8 @@ export interface PlanOptions {
   consoleSocketFd?: number;
   /** setgroups(2) is denied in the container's user namespace (an unprivileged runtime). */
   setgroupsDenied?: boolean;
+  /** Told what the plan leaves out of the config (e.g. capabilities that cannot be granted). */
+  warn?: (message: string) => void;
 }
 
 /** The devices every container gets (runtime-spec "Default Devices"). */
@@ -82,7 +84,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   plan.add('SETSID', 'process');
   addRootfsSteps(plan, spec, opts, userns !== undefined);
   addPersonalityStep(plan, spec.linux?.personality);
-  addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true, startContainer: spec.hooks?.startContainer });
+  addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true, startContainer: spec.hooks?.startContainer, inUserns: userns !== undefined });
   return plan;
 }
 
@@ -242,6 +244,10 @@ export interface ProcessStepOptions {
   /** create: hooks.startContainer, run after start released the init. */
   startContainer?: Hook[];
   setgroupsDenied?: boolean;
+  /** The process runs in a user namespace (it can have every capability there). */
+  inUserns?: boolean;
+  /** Told what the plan leaves out of the config (e.g. capabilities that cannot be granted). */
+  warn?: (message: string) => void;
 }
 
 /** From cwd to execve: identity, limits, capabilities, seccomp, and the user's program. */
@@ -260,7 +266,7 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   addLsmChecks(proc);
   // While still privileged: real-time classes need CAP_SYS_NICE / CAP_SYS_ADMIN.
   addSchedulerStep(plan, proc);
-  addIoPriorityStep(plan, proc);
+  addIoPriorityStep(plan, proc, opts.warn);
   // The spec applies execCPUAffinity to exec'd processes only, never to the container's init.
   if (!opts.waitForStart) addCpuAffinityStep(plan, proc);
   const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
@@ -274,16 +280,8 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   if (!opts.setgroupsDenied) plan.add('SETGROUPS', 'process.user.additionalGids', u64v(gids));
   plan.add('SETGID', 'process.user.gid', u64(user.gid));
   plan.add('SETUID', 'process.user.uid', u64(user.uid));
-  const caps = proc.capabilities ?? {};
-  plan.add(
-    'CAPS',
-    'process.capabilities',
-    u64(capabilityMask(caps.bounding ?? [], 'process.capabilities.bounding')),
-    u64(capabilityMask(caps.effective ?? [], 'process.capabilities.effective')),
-    u64(capabilityMask(caps.permitted ?? [], 'process.capabilities.permitted')),
-    u64(capabilityMask(caps.inheritable ?? [], 'process.capabilities.inheritable')),
-    u64(capabilityMask(caps.ambient ?? [], 'process.capabilities.ambient')),
-  );
+  const caps = capabilityMasks(proc.capabilities, grantableCapabilities(!!opts.inUserns), opts.warn);
+  plan.add('CAPS', 'process.capabilities', u64(caps.bounding), u64(caps.effective), u64(caps.permitted), u64(caps.inheritable), u64(caps.ambient));
 
   if (opts.waitForStart) {
     plan.add('READY', 'create');
@@ -322,12 +320,13 @@ function addSchedulerStep(plan: Plan, proc: Process): void {
 
 const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
 
-function addIoPriorityStep(plan: Plan, proc: Process): void {
+function addIoPriorityStep(plan: Plan, proc: Process, warn?: (message: string) => void): void {
   const io = proc.ioPriority;
   if (!io) return;
   const cls = IOPRIO_CLASS[io.class];
   if (cls === undefined) throw new ConfigError('process.ioPriority.class', `unknown class ${JSON.stringify(io.class)}`);
-  plan.add('IOPRIO', 'process.ioPriority', u64((cls << 13) | (io.priority & 0x1fff)));
+  if (io.priority === undefined) warn?.('process.ioPriority.priority: missing for IOPRIO_CLASS_IDLE; using 0');
+  plan.add('IOPRIO', 'process.ioPriority', u64((cls << 13) | ((io.priority ?? 0) & 0x1fff)));
 }
 
 function addCpuAffinityStep(plan: Plan, proc: Process): void {
