@@ -20,6 +20,7 @@ interface ExecFlags {
   newPrivs?: boolean;
   preserveFds: number;
   ignorePaused?: boolean;
+  cgroup: string[];
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -29,6 +30,16 @@ function parseUser(spec: string): { uid: number; gid?: number } {
   const m = /^(\d+)(?::(\d+))?$/.exec(spec);
   if (!m) throw new Error(`invalid --user "${spec}": use UID[:GID]`);
   return { uid: Number(m[1]), gid: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** runc's `--cgroup [<controller>:]<path>`: on cgroup v2 one path for all controllers. */
+function subCgroup(args: string[]): string | undefined {
+  if (args.length === 0) return undefined;
+  if (args.length > 1) throw new Error(`--cgroup given ${args.length} times: cgroup v2 takes one path`);
+  const arg = args[0]!;
+  if (arg.includes(':')) throw new Error(`invalid --cgroup "${arg}": cgroup v2 has no per-controller paths`);
+  if (arg === '') throw new Error('--cgroup: empty path');
+  return arg;
 }
 
 export function registerExec(program: Command, wrap: Wrap): void {
@@ -50,6 +61,7 @@ export function registerExec(program: Command, wrap: Wrap): void {
     .option('--no-new-privs', 'set no_new_privs')
     .option('--preserve-fds <n>', 'pass fds 3..3+n-1 to the process', count, 0)
     .option('--ignore-paused', 'exec even when the container is paused')
+    .option('--cgroup <path>', 'run the process in an existing sub-cgroup of the container', collect, [])
     .option('--apparmor <profile>', 'not supported on this host')
     .option('--process-label <label>', 'not supported on this host')
     .allowUnknownOption(false)
@@ -84,6 +96,7 @@ export function registerExec(program: Command, wrap: Wrap): void {
           console,
           preserveFds: o.preserveFds + activationFds(),
           ignorePaused: o.ignorePaused,
+          subCgroup: subCgroup(o.cgroup),
           warn: warner(cmd, 'exec'),
         });
         process.exitCode = status;

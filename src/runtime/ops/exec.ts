@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Process, Spec } from '../config/types';
 import { RuntimeError } from '../errors';
 import { HelperSession } from '../helper';
@@ -38,6 +39,8 @@ export interface ExecOptions {
   console?: ConsoleTarget;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** A sub-cgroup of the container's, relative to it, that must exist (runc's `exec --cgroup`). */
+  subCgroup?: string;
   /** Told about what the process runs without (capabilities that cannot be granted). */
   warn?: (message: string) => void;
 }
@@ -78,6 +81,8 @@ export async function exec(opts: ExecOptions): Promise<number> {
 
   const preserveFds = opts.preserveFds ?? 0;
   checkPreservedFds(preserveFds);
+  // Checked before anything is opened: a wrong sub-cgroup fails with nothing to undo.
+  const cgroupDir = execCgroupDir(record.cgroupDir, opts.subCgroup);
   const console = proc.terminal ? openConsole(opts.console) : undefined;
   const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
   if (console) fds.push(console.helperFd);
@@ -101,7 +106,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   });
 
   if (!opts.detach) native().setChildSubreaper();
-  const cgroupFd = record.cgroupDir ? fs.openSync(record.cgroupDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
+  const cgroupFd = cgroupDir ? fs.openSync(cgroupDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
   let session: HelperSession;
   try {
     session = HelperSession.spawn(fds, cgroupFd);
@@ -142,3 +147,20 @@ export async function exec(opts: ExecOptions): Promise<number> {
   }
 }
 
+
+/** The cgroup the process starts in (CLONE_INTO_CGROUP): the container's, or an existing sub-cgroup of it. */
+function execCgroupDir(cgroupDir: string, sub: string | undefined): string {
+  if (sub === undefined) return cgroupDir;
+  if (!cgroupDir) throw new RuntimeError(`sub-cgroup "${sub}": the container has no cgroup`);
+  const dir = path.join(cgroupDir, sub);
+  if (!dir.startsWith(`${cgroupDir}/`)) throw new RuntimeError(`sub-cgroup "${sub}" is not below the container's cgroup`);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RuntimeError(`sub-cgroup "${sub}": ${code === 'ENOENT' ? `${dir} does not exist` : (e as Error).message}`);
+  }
+  if (!st.isDirectory()) throw new RuntimeError(`sub-cgroup "${sub}": ${dir} is not a cgroup`);
+  return dir;
+}
