@@ -5,7 +5,8 @@
 // holds every segment as a string literal ('…', "…" or `…`), each after the previous one, so a describe
 // narrows where the title is looked for. Parametrised titles are named as written in the source:
 // "a failing %s hook …" (it.each) or "kill ${signal} stops …" (a template in a loop).
-// --all: one line per requirement. --strict: exit 1 when a named test is missing or an entry is malformed.
+// --all: one line per requirement. --strict: exit 1 when a named test is missing, an entry is malformed, or
+// a MUST has no test and no `untestable` reason (why it cannot be tested on this host).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +65,7 @@ const report = requirements.map((r) => {
   const found = tests.filter(testExists);
   const missing = tests.filter((t) => !found.includes(t));
   const status = tests.length === 0 ? 'untested' : missing.length === 0 ? 'covered' : found.length ? 'partial' : 'missing';
-  return { id: r.id, file: r.file, level: r.level, status, found, missing, note: r.note };
+  return { id: r.id, file: r.file, level: r.level, status, found, missing, note: r.untestable ? `cannot be tested here: ${r.untestable}` : r.note, untestable: !!r.untestable };
 });
 
 const count = (pred) => report.filter(pred).length;
@@ -76,6 +77,7 @@ const totals = {
   partial: count((r) => r.status === 'partial'),
   missingTests: count((r) => r.status === 'missing'),
   untested: count((r) => r.status === 'untested'),
+  mustUnexplained: count((r) => r.level === 'MUST' && r.status === 'untested' && !r.untestable),
   byLevel: Object.fromEntries(LEVELS.map((l) => [l, tally(report.filter((r) => r.level === l))])),
   byFile: Object.fromEntries(files.map((f) => [f, tally(report.filter((r) => r.file === f))])),
 };
@@ -113,5 +115,6 @@ if (opts.json) {
   for (const l of LEVELS) console.log(`  ${l.padEnd(8)} ${pct(totals.byLevel[l])}`);
   for (const f of files) console.log(`  ${f.padEnd(17)} ${pct(totals.byFile[f])}`);
   console.log(`  ${totals.partial} partial, ${totals.missingTests} naming only missing tests, ${totals.untested} without tests`);
+  if (totals.mustUnexplained) console.log(`  ${totals.mustUnexplained} MUST without a test and without an "untestable" reason`);
 }
-if (opts.strict && (totals.partial || totals.missingTests || problems.length)) process.exitCode = 1;
+if (opts.strict && (totals.partial || totals.missingTests || totals.mustUnexplained || problems.length)) process.exitCode = 1;

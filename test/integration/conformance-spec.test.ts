@@ -109,7 +109,36 @@ describe('config.md', () => {
   });
 });
 
+describe('config.md mounts', () => {
+  it.each(['uidMappings', 'gidMappings'] as const)('a mount with only %s is refused, naming the field, and nothing is left', async (only) => {
+    const src = hostDir('idmap');
+    const id = uniqueId('idmap');
+    const bundle = makeBundle({
+      args: ['true'],
+      mutate: (spec) => {
+        spec.mounts!.push({ destination: '/idm', type: 'bind', source: src, options: ['rbind', 'idmap'], [only]: [{ containerID: 0, hostID: 100000, size: 65536 }] } as never);
+      },
+    });
+    const r = await tsrunc(['create', '--bundle', bundle.dir, id]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`mounts\\[\\d+\\]\\.${only === 'uidMappings' ? 'gidMappings' : 'uidMappings'}`));
+    expect((await tsrunc(['state', id])).code).not.toBe(0);
+  });
+});
+
 describe('config-linux.md', () => {
+  it('seccomp listenerMetadata without listenerPath is an invalid config', async () => {
+    const id = uniqueId('lmeta');
+    const bundle = makeBundle({
+      args: ['true'],
+      mutate: (spec) => void (spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'orphan' } as never),
+    });
+    const r = await tsrunc(['create', '--bundle', bundle.dir, id]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/linux\.seccomp\.listenerMetadata: .*listenerPath/);
+    expect((await tsrunc(['state', id])).code).not.toBe(0);
+  });
+
   it('a device path that already holds a different file is an error naming the device', async () => {
     const src = join(hostDir('devconf'), 'file');
     writeFileSync(src, 'not a device\n');

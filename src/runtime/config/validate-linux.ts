@@ -47,6 +47,10 @@ export function validateLinux(linux: Record<string, unknown>, ns: NamespaceSet):
     if (!ROOTFS_PROPAGATION.has(linux.rootfsPropagation))
       throw new ConfigError('linux.rootfsPropagation', `unknown propagation "${linux.rootfsPropagation}"`);
   }
+  // config-linux.md: listenerMetadata goes to the agent at listenerPath; without one the config is invalid.
+  const seccomp = linux.seccomp as Record<string, unknown> | undefined;
+  if (seccomp && typeof seccomp === 'object' && seccomp.listenerMetadata !== undefined && !seccomp.listenerPath)
+    throw new ConfigError('linux.seccomp.listenerMetadata', 'needs linux.seccomp.listenerPath');
   if (linux.personality !== undefined) {
     checkObject(linux.personality, 'linux.personality');
     const d = linux.personality.domain;
