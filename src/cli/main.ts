@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 1);
-    throw err;
+    // An option's value parser threw while commander parsed argv: one line, like any other error.
+    fail(program, only ?? 'tsrunc', err);
   }
 }
 

@@ -160,6 +160,19 @@ describe('global options', () => {
   });
 });
 
+describe('bad option values', () => {
+  it.each([
+    [['run', '--preserve-fds', 'x', 'c1'], /--preserve-fds.*not a count: x/],
+    [['exec', '--preserve-fds', '-1', 'c1', 'true'], /--preserve-fds/],
+    [['events', '--interval', 'soon', 'c1'], /invalid duration "soon"/],
+  ])('%j fails with one line naming the value, not a stack trace', async (args, what) => {
+    const r = await tsrunc(args as string[]);
+    expectFailure(r, what as RegExp);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\bat .*\.cjs:\d+/);
+  });
+});
+
 describe('--preserve-fds', () => {
   it('a closed fd fails run with a message naming it, and leaves no container', async () => {
     const id = uniqueId('pfd');

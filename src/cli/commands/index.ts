@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { registerCreate } from './create';
 import { registerStart } from './start';
 import { registerState } from './state';
@@ -63,6 +63,7 @@ export function invokedCommand(args: string[]): string | undefined {
 
 /** Parses a non-negative integer option. */
 export function count(value: string): number {
-  if (!/^\d+$/.test(value)) throw new Error(`not a count: ${value}`);
+  // commander reports an InvalidArgumentError as one line naming the option (a plain Error would crash).
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`not a count: ${value}`);
   return Number(value);
 }
