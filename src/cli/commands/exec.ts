@@ -19,6 +19,8 @@ interface ExecFlags {
   newPrivs?: boolean;
   preserveFds: number;
   ignorePaused?: boolean;
+  apparmor?: string;
+  processLabel?: string;
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -49,8 +51,8 @@ export function registerExec(program: Command, wrap: Wrap): void {
     .option('--no-new-privs', 'set no_new_privs')
     .option('--preserve-fds <n>', 'pass fds 3..3+n-1 to the process', count, 0)
     .option('--ignore-paused', 'exec even when the container is paused')
-    .option('--apparmor <profile>', 'not supported on this host')
-    .option('--process-label <label>', 'not supported on this host')
+    .option('--apparmor <profile>', 'AppArmor profile for the process (default: the container\'s)')
+    .option('--process-label <label>', 'SELinux label for the process (default: the container\'s)')
     .allowUnknownOption(false)
     .passThroughOptions()
     .action(
@@ -77,6 +79,8 @@ export function registerExec(program: Command, wrap: Wrap): void {
             noNewPrivileges: o.newPrivs === false,
             terminal,
             consoleSize: ownSize,
+            apparmorProfile: o.apparmor,
+            selinuxLabel: o.processLabel,
           },
           detach: o.detach,
           pidFile: o.pidFile,
