@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO, tsruncOk } from '../helpers';
+import { makeBundle, REPO, testRoot, tsrunc, tsruncOk, uniqueId } from '../helpers';
 import { describeRun, plain, requireVmTools, runVmSuite } from '../vm/vm-suite';
 
 const SUITE = join(REPO, 'test/vm/run-apparmor-suite.sh');
@@ -22,6 +22,22 @@ describe('AppArmor', () => {
     const f = JSON.parse(await tsruncOk(['features'])) as { linux: { apparmor: { enabled: boolean }; selinux: { enabled: boolean } } };
     expect(f.linux.apparmor).toEqual({ enabled: hostHasAppArmor() });
     expect(f.linux.selinux).toEqual({ enabled: existsSync('/sys/fs/selinux/enforce') });
+  });
+
+  it('exec --apparmor on this host: the clear error naming process.apparmorProfile, nothing run', async () => {
+    const bundle = makeBundle({ args: ['sleep', '1000'] });
+    const id = uniqueId('aa');
+    try {
+      await tsruncOk(['run', '-d', '--bundle', bundle.dir, id]);
+      const r = await tsrunc(['exec', '--apparmor', 'tsrunc-no-such-profile', id, 'sh', '-c', 'echo ran']);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).not.toContain('ran');
+      const why = hostHasAppArmor() ? /AppArmor profile "tsrunc-no-such-profile" is not loaded/ : /AppArmor is not enabled on this host/;
+      expect(r.stderr.trim()).toMatch(new RegExp(`process\\.apparmorProfile: ${why.source}`));
+    } finally {
+      if (existsSync(join(testRoot(), id))) await tsrunc(['delete', '--force', id]);
+      bundle.remove();
+    }
   });
 
   it('passes every test of test/apparmor-vm/ in one VM boot with AppArmor', { timeout: TIMEOUT_MS }, async () => {
