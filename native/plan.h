@@ -73,6 +73,8 @@ enum plan_op {
 	                           ctx.runtime_state on its stdin; fail unless it exits 0 in time */
 	OP_MKDIR = 51,          /* str path, u64 mode: mkdir -p inside the rootfs */
 	OP_ENTER_ROOT = 50,     /* (nothing): exec: adopt the joined mount namespace's root as the rootfs */
+	OP_APPARMOR = 60,       /* str profile: "exec <profile>" to /proc/self/attr/apparmor/exec (or attr/exec) */
+	OP_SELINUX_LABEL = 61,  /* str label: to /proc/self/attr/exec, applied at the final execve */
 	OP_MAX = 64,
 };
 

@@ -101,5 +101,7 @@ void op_sync(struct reader *r);
 void op_enter_root(struct reader *r);
 void op_mkdir(struct reader *r);
 void op_hook(struct reader *r);
+void op_apparmor(struct reader *r);
+void op_selinux_label(struct reader *r);
 
 #endif

@@ -21,6 +21,8 @@ interface ExecFlags {
   preserveFds: number;
   ignorePaused?: boolean;
   cgroup: string[];
+  apparmor?: string;
+  processLabel?: string;
 }
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -62,8 +64,8 @@ export function registerExec(program: Command, wrap: Wrap): void {
     .option('--preserve-fds <n>', 'pass fds 3..3+n-1 to the process', count, 0)
     .option('--ignore-paused', 'exec even when the container is paused')
     .option('--cgroup <path>', 'run the process in an existing sub-cgroup of the container', collect, [])
-    .option('--apparmor <profile>', 'not supported on this host')
-    .option('--process-label <label>', 'not supported on this host')
+    .option('--apparmor <profile>', 'AppArmor profile for the process (default: the container\'s)')
+    .option('--process-label <label>', 'SELinux label for the process (default: the container\'s)')
     .allowUnknownOption(false)
     .passThroughOptions()
     .action(
@@ -90,6 +92,8 @@ export function registerExec(program: Command, wrap: Wrap): void {
             noNewPrivileges: o.newPrivs === false,
             terminal,
             consoleSize: ownSize,
+            apparmorProfile: o.apparmor,
+            selinuxLabel: o.processLabel,
           },
           detach: o.detach,
           pidFile: o.pidFile,

@@ -26,6 +26,10 @@ export interface ExecOverrides {
   terminal?: boolean;
   /** The pty's size from the start (a foreground terminal's own), so the process never sees 0x0. */
   consoleSize?: { height: number; width: number };
+  /** runc's --apparmor: this profile instead of the container's (also over a --process file's). */
+  apparmorProfile?: string;
+  /** runc's --process-label: this SELinux label instead of the container's. */
+  selinuxLabel?: string;
 }
 
 export interface ExecOptions {
@@ -67,6 +71,12 @@ export function execProcess(spec: Spec, o: ExecOverrides): Process {
   };
 }
 
+/** The exec'd process keeps the container's AppArmor profile and SELinux label unless the flags name others. */
+function withLsmOverrides(proc: Process, o: ExecOverrides | undefined): Process {
+  if (!o?.apparmorProfile && !o?.selinuxLabel) return proc;
+  return { ...proc, apparmorProfile: o.apparmorProfile || proc.apparmorProfile, selinuxLabel: o.selinuxLabel || proc.selinuxLabel };
+}
+
 /** `exec`: one more process in a running container. Returns its exit status (0 when detached). */
 export async function exec(opts: ExecOptions): Promise<number> {
   const store = new StateStore(opts.root);
@@ -76,7 +86,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   if (status === 'paused' && !opts.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused)');
 
   const spec = JSON.parse(fs.readFileSync(`${record.bundle}/config.json`, 'utf8')) as Spec;
-  const proc = opts.process ?? execProcess(spec, opts.overrides ?? {});
+  const proc = withLsmOverrides(opts.process ?? execProcess(spec, opts.overrides ?? {}), opts.overrides);
   if (!proc.args?.length) throw new RuntimeError('exec: no command given');
 
   const preserveFds = opts.preserveFds ?? 0;

@@ -1,6 +1,7 @@
 import { seccompFeatures } from '../seccomp';
 import { CAPABILITIES, capLastCap } from '../config/capabilities';
 import { isKnownMountOption } from '../config/mount-options';
+import { apparmorEnabled, selinuxEnabled } from '../lsm';
 
 // prettier-ignore
 const MOUNT_OPTIONS = [
@@ -24,8 +25,8 @@ export function features() {
       capabilities: Object.keys(CAPABILITIES).filter((name) => CAPABILITIES[name]! <= capLastCap()),
       cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: false },
       seccomp: seccompFeatures(),
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      apparmor: { enabled: apparmorEnabled() },
+      selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },
     },

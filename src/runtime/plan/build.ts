@@ -6,6 +6,7 @@ import { namespaceFlag } from '../config/namespaces';
 import { capabilityMasks, grantableCapabilities } from '../config/capabilities';
 import { rlimitNumber } from '../config/rlimits';
 import { compileSeccomp } from '../seccomp';
+import { addLsmSteps, hostLsm, mountLabel, withMountLabel, type LsmHost } from '../lsm';
 import { ConfigError } from '../errors';
 import { MountFlag } from './ops';
 import { Plan, s, u64, u64v, strv, blob } from './encode';
@@ -40,6 +41,8 @@ export interface PlanOptions {
   setgroupsDenied?: boolean;
   /** Told what the plan leaves out of the config (e.g. capabilities that cannot be granted). */
   warn?: (message: string) => void;
+  /** Which LSMs the host runs (default: read from the host). */
+  lsm?: LsmHost;
 }
 
 /** The devices every container gets (runtime-spec "Default Devices"). */
@@ -82,9 +85,10 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
   addNamespaceSteps(plan, spec, opts.setgroupsDenied);
   plan.add('SETSID', 'process');
-  addRootfsSteps(plan, spec, opts, userns !== undefined);
+  const lsm = opts.lsm ?? hostLsm();
+  addRootfsSteps(plan, spec, opts, userns !== undefined, mountLabel(spec.linux?.mountLabel, lsm));
   addPersonalityStep(plan, spec.linux?.personality);
-  addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true, startContainer: spec.hooks?.startContainer, inUserns: userns !== undefined });
+  addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, lsm, waitForStart: true, startContainer: spec.hooks?.startContainer, inUserns: userns !== undefined });
   return plan;
 }
 
@@ -123,14 +127,14 @@ function mapsRoot(maps: Array<{ containerID: number; size: number }> | undefined
   return (maps ?? []).some((m) => m.containerID === 0 && m.size > 0);
 }
 
-function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean): void {
+function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean, label: string | undefined): void {
   void CLONE_NEWNS;
   // Nothing we mount may propagate back to the host.
   plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(MS_SLAVE | MS_REC));
   plan.add('ROOTFS', 'root.path', s(opts.rootfs));
 
   const mounts = spec.mounts ?? [];
-  mounts.forEach((m, i) => addMount(plan, m, `mounts[${i}]`));
+  mounts.forEach((m, i) => addMount(plan, m, `mounts[${i}]`, label));
 
   // runc's rule: a /dev bound from the host already has its devices.
   const devBound = mounts.some((m) => path.normalize(m.destination) === '/dev' && isBind(m));
@@ -172,7 +176,7 @@ function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-function addMount(plan: Plan, m: Mount, where: string): void {
+function addMount(plan: Plan, m: Mount, where: string, label: string | undefined): void {
   const o = parseMountOptions(m.options ?? [], where, m.type);
   const bind = isBind(m);
   let fstype = m.type ?? '';
@@ -200,7 +204,7 @@ function addMount(plan: Plan, m: Mount, where: string): void {
     s(m.destination),
     s(fstype),
     u64(flags),
-    s(o.data),
+    s(withMountLabel(o.data, fstype, bind, label)),
     u64(o.propagation),
     u64(o.attrSet),
     u64(o.attrClr),
@@ -248,6 +252,7 @@ export interface ProcessStepOptions {
   inUserns?: boolean;
   /** Told what the plan leaves out of the config (e.g. capabilities that cannot be granted). */
   warn?: (message: string) => void;
+  lsm?: LsmHost;
 }
 
 /** From cwd to execve: identity, limits, capabilities, seccomp, and the user's program. */
@@ -263,12 +268,17 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
 
   const user = proc.user ?? { uid: 0, gid: 0 };
   if (user.umask !== undefined) plan.add('UMASK', 'process.user.umask', u64(user.umask));
-  addLsmChecks(proc);
   // While still privileged: real-time classes need CAP_SYS_NICE / CAP_SYS_ADMIN.
   addSchedulerStep(plan, proc);
   addIoPriorityStep(plan, proc, opts.warn);
   // The spec applies execCPUAffinity to exec'd processes only, never to the container's init.
   if (!opts.waitForStart) addCpuAffinityStep(plan, proc);
+
+  // LSM (src/runtime/lsm): the AppArmor profile / SELinux label for the final execve. Here, after the mounts and
+  // pivot_root and before seccomp, the privilege drop and the trusted procfs being closed: the kernel applies
+  // them at execve, so nothing of tsrunc's own setup runs confined.
+  addLsmSteps(plan, proc, opts.lsm ?? hostLsm());
+
   const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
   const seccompStep = () =>
     plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(compiled!.usesNotify ? (opts.seccompListenerFd ?? -1) : -1));
@@ -347,12 +357,6 @@ export function addPersonalityStep(plan: Plan, p: LinuxPersonality | undefined):
   const domain = PERSONALITY_DOMAIN[p.domain];
   if (domain === undefined) throw new ConfigError('linux.personality.domain', `unknown personality domain ${JSON.stringify(p.domain)}`);
   plan.add('PERSONALITY', 'linux.personality', u64(domain));
-}
-
-/** Neither LSM is available on this host (features says so): refuse rather than run unconfined. */
-function addLsmChecks(proc: Process): void {
-  if (proc.apparmorProfile) throw new ConfigError('process.apparmorProfile', 'AppArmor is not enabled on this host');
-  if (proc.selinuxLabel) throw new ConfigError('process.selinuxLabel', 'SELinux is not enabled on this host');
 }
 
 /**

@@ -46,6 +46,8 @@ export const Op = {
   HOOK: 49,
   ENTER_ROOT: 50,
   MKDIR: 51,
+  APPARMOR: 60,
+  SELINUX_LABEL: 61,
 } as const;
 export type OpName = keyof typeof Op;
 
