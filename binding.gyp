@@ -26,7 +26,9 @@
         "native/init/ops_process.c",
         "native/init/ops_lifecycle.c",
         "native/init/ops_console.c",
-        "native/init/ops_hooks.c"
+        "native/init/ops_hooks.c",
+        "native/init/ops_net.c",
+        "native/init/ops_user.c"
       ],
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],

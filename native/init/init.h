@@ -101,5 +101,11 @@ void op_sync(struct reader *r);
 void op_enter_root(struct reader *r);
 void op_mkdir(struct reader *r);
 void op_hook(struct reader *r);
+void op_chroot_to(struct reader *r);
+void op_loopback_up(struct reader *r);
+void op_home(struct reader *r);
+
+/* env plus the HOME that OP_HOME found (ops_user.c), for OP_EXEC. */
+char **env_with_home(char **env);
 
 #endif

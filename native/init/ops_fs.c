@@ -61,7 +61,41 @@ static const char *split_parent(const char *path, char *buf, size_t len)
 	return buf + plen;
 }
 
+/* Symlinks followed while creating a path (the kernel's limit for one lookup). */
+#define MAX_LINKS 40
+
+/*
+ * `prefix` (a path in the rootfs) is a symlink whose target does not exist yet: the same path with the
+ * link replaced by its target, then `rest`. The result is resolved with RESOLVE_IN_ROOT again, so an
+ * absolute target or ".." stays inside the rootfs. 0 when `prefix` is no symlink.
+ */
+static int follow_dangling(const char *prefix, const char *rest, char *out, size_t len)
+{
+	char pbuf[PATH_MAX], link[PATH_MAX];
+	const char *name = split_parent(prefix, pbuf, sizeof(pbuf));
+	int parent = open_in_root(pbuf, O_PATH | O_DIRECTORY);
+	if (parent < 0)
+		return 0;
+	ssize_t n = readlinkat(parent, name, link, sizeof(link) - 1);
+	close(parent);
+	if (n < 0)
+		return 0;
+	link[n] = '\0';
+	int w = link[0] == '/' ? snprintf(out, len, "%s%s", link, rest)
+			       : snprintf(out, len, "%s/%s%s", pbuf, link, rest);
+	if (w < 0 || (size_t)w >= len)
+		die("path too long: %s", prefix);
+	return 1;
+}
+
+static int mkdir_all_depth(const char *path, int mode, int depth);
+
 int mkdir_all_in_root(const char *path, int mode)
+{
+	return mkdir_all_depth(path, mode, 0);
+}
+
+static int mkdir_all_depth(const char *path, int mode, int depth)
 {
 	char prefix[PATH_MAX];
 	size_t len = strlen(path);
@@ -92,8 +126,14 @@ int mkdir_all_in_root(const char *path, int mode)
 			die_errno("mkdir %s in the rootfs", prefix);
 		close(parent);
 		fd = open_in_root(prefix, O_PATH | O_DIRECTORY);
+		if (fd < 0 && errno == ENOENT) {
+			/* A dangling symlink: make its target instead, as runc does (inside the root). */
+			char next[PATH_MAX];
+			if (depth < MAX_LINKS && follow_dangling(prefix, path + i, next, sizeof(next)))
+				return mkdir_all_depth(next, mode, depth + 1);
+		}
 		if (fd < 0)
-			die_errno("open %s in the rootfs (a dangling symlink?)", prefix);
+			die_errno("open %s in the rootfs", prefix);
 		if (i == len)
 			return fd;
 		close(fd);
@@ -102,7 +142,7 @@ int mkdir_all_in_root(const char *path, int mode)
 }
 
 /* The mount point for a target: existing, or created as a directory or an empty file. */
-static int mount_target(const char *path, int as_file)
+static int mount_target_depth(const char *path, int as_file, int depth)
 {
 	int fd = open_in_root(path, O_PATH);
 	if (fd >= 0 || errno != ENOENT)
@@ -119,9 +159,19 @@ static int mount_target(const char *path, int as_file)
 		close(created);
 	close(parent);
 	fd = open_in_root(path, O_PATH);
+	if (fd < 0 && errno == ENOENT) {
+		char next[PATH_MAX];
+		if (depth < MAX_LINKS && follow_dangling(path, "", next, sizeof(next)))
+			return mount_target_depth(next, as_file, depth + 1);
+	}
 	if (fd < 0)
 		die_errno("open %s in the rootfs", path);
 	return fd;
+}
+
+static int mount_target(const char *path, int as_file)
+{
+	return mount_target_depth(path, as_file, 0);
 }
 
 /* MS_* flags that have a per-mount attribute. */
@@ -160,8 +210,9 @@ static void attach(int tree, int target_fd, const char *target)
 		die_errno("attach mount on %s", target);
 }
 
-/* A new filesystem instance configured from the comma-separated data options. */
-static int fs_instance(const char *fstype, const char *source, uint64_t flags, const char *data)
+/* A new filesystem instance configured from the comma-separated data options; with `soft`, a refused
+ * create (EPERM/EBUSY) returns -1 instead of dying. */
+static int fs_instance_soft(const char *fstype, const char *source, uint64_t flags, const char *data, int soft)
 {
 	int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
@@ -186,13 +237,54 @@ static int fs_instance(const char *fstype, const char *source, uint64_t flags, c
 			die_errno("%s option %s%s%s", fstype, opt, eq ? "=" : "", eq ? eq + 1 : "");
 	}
 	free(opts);
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		if (soft && (errno == EPERM || errno == EBUSY)) {
+			int saved = errno;
+			close(fsfd);
+			errno = saved;
+			return -1;
+		}
 		die_errno("create %s filesystem", fstype);
+	}
 	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned int)ms_to_attr(flags));
 	if (mfd < 0)
 		die_errno("mount %s", fstype);
 	close(fsfd);
 	return mfd;
+}
+
+static int fs_instance(const char *fstype, const char *source, uint64_t flags, const char *data)
+{
+	return fs_instance_soft(fstype, source, flags, data, 0);
+}
+
+/* The flags of a bind mount on its top mount, as a remount would set them. */
+static void bind_flags(int tree, uint64_t flags, const char *target)
+{
+	if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_STRICTATIME | MS_NODIRATIME)) {
+		uint64_t set = ms_to_attr(flags);
+		uint64_t clr = (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) & ~set;
+		set_attr(tree, 0, set, clr, 0, target);
+	}
+}
+
+/* tmpfs without mode= keeps the mode of the directory it covers (runc); a new directory gets tmpfs's 1777. */
+static char *tmpfs_data(const char *target, const char *data)
+{
+	char *out;
+	struct stat st;
+	int fd = open_in_root(target, O_PATH);
+	int has_mode = !strncmp(data, "mode=", 5) || strstr(data, ",mode=");
+	if (fd < 0 || has_mode || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		out = strdup(data);
+	} else if (asprintf(&out, "%s%smode=%o", data, *data ? "," : "", st.st_mode & 07777) < 0) {
+		out = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!out)
+		die("out of memory");
+	return out;
 }
 
 /*
@@ -315,7 +407,7 @@ void op_mount(struct reader *r)
 	uint64_t flags = rd_u64(r);
 	const char *data = rd_str(r);
 	uint64_t propagation = rd_u64(r), rec_set = rd_u64(r), rec_clr = rd_u64(r), mflags = rd_u64(r);
-	const char *uid_map = rd_str(r), *gid_map = rd_str(r);
+	const char *uid_map = rd_str(r), *gid_map = rd_str(r), *fallback = rd_str(r);
 
 	int tree;
 	if (mflags & MOUNT_F_BIND) {
@@ -324,13 +416,21 @@ void op_mount(struct reader *r)
 		if (tree < 0)
 			die_errno("bind %s", source);
 		/* A bind with flags gets exactly those flags on its top mount, as a remount would. */
-		if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_STRICTATIME | MS_NODIRATIME)) {
-			uint64_t set = ms_to_attr(flags);
-			uint64_t clr = (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) & ~set;
-			set_attr(tree, 0, set, clr, 0, target);
-		}
+		bind_flags(tree, flags, target);
+	} else if (!strcmp(fstype, "tmpfs")) {
+		char *full = tmpfs_data(target, data);
+		tree = fs_instance(fstype, source, flags, full);
+		free(full);
 	} else {
-		tree = fs_instance(fstype, source, flags, data);
+		tree = fs_instance_soft(fstype, source, flags, data, *fallback != '\0');
+		if (tree < 0) {
+			/* A user namespace without a cgroup namespace gets no cgroup2 instance: bind the
+			 * runtime's hierarchy with the mount's flags, as runc does. */
+			tree = open_tree(AT_FDCWD, fallback, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+			if (tree < 0)
+				die_errno("bind %s (no new %s filesystem is allowed here)", fallback, fstype);
+			bind_flags(tree, flags, target);
+		}
 	}
 	if (rec_set || rec_clr)
 		set_attr(tree, AT_RECURSIVE, rec_set, rec_clr, 0, target);
@@ -512,14 +612,25 @@ void op_mkdir(struct reader *r)
 	close(mkdir_all_in_root(path, mode));
 }
 
+/* A missing cwd is create's to make (OP_MKDIR, while the root is writable); exec fails like chdir(2). */
 void op_chdir(struct reader *r)
 {
 	const char *path = rd_str(r);
-	if (chdir(path) == 0)
-		return;
-	if (errno != ENOENT)
-		die_errno("chdir %s", path);
-	close(mkdir_all_in_root(path, 0755));
 	if (chdir(path) < 0)
 		die_errno("chdir %s", path);
+}
+
+void op_chroot_to(struct reader *r)
+{
+	const char *path = rd_str(r);
+	int fd = *path ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : dup(ctx.root_fd);
+	if (fd < 0)
+		die_errno("open %s", *path ? path : ctx.rootfs);
+	if (fchdir(fd) < 0)
+		die_errno("chdir to %s", *path ? path : ctx.rootfs);
+	if (chroot(".") < 0)
+		die_errno("chroot");
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+	close(fd);
 }

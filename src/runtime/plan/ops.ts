@@ -46,6 +46,9 @@ export const Op = {
   HOOK: 49,
   ENTER_ROOT: 50,
   MKDIR: 51,
+  CHROOT_TO: 52,
+  LOOPBACK_UP: 53,
+  HOME: 54,
 } as const;
 export type OpName = keyof typeof Op;
 
