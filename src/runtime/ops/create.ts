@@ -21,6 +21,7 @@ import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './s
 import { killAndWait } from './kill';
 import { type ConsoleTarget, type OpenConsole, openConsole } from './console';
 import { stdioFds, writePidFile } from './process-io';
+import { recordHostMounts, undoHostMounts } from './host-mounts';
 
 export interface CreateOptions {
   root: string;
@@ -48,7 +49,10 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   let session: HelperSession | undefined;
   let console: OpenConsole | undefined;
   let initPid = 0;
+  // No mount namespace of its own: its mounts go into ours, recorded to be undone (host-mounts.ts).
+  const sharedMountNs = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
   try {
+    if (sharedMountNs) recordHostMounts(dir.path, rootfs);
     cgroup = createContainerCgroup(spec, opts.id, rootless());
     if (spec.process.terminal) console = openConsole(opts.console);
     const record = await spawnInit(spec, rootfs, opts, dir, cgroup, console, (s) => (session = s), (pid) => (initPid = pid));
@@ -73,6 +77,8 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
     }
     console?.close();
     await cgroup?.remove();
+    const left = undoHostMounts(dir.path);
+    if (left.length && err instanceof Error) err.message += ` (and mounts left behind: ${left.join('; ')})`;
     dir.remove();
     if (opts.pidFile) fs.rmSync(opts.pidFile, { force: true });
     // runtime.md: a failed create goes on with "destroyed", then the poststop hooks (failures: warnings).

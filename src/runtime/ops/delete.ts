@@ -5,6 +5,7 @@ import { StateStore } from '../state/store';
 import { removeContainerCgroup, removeDefaultCgroupOf } from './container-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
+import { undoHostMounts } from './host-mounts';
 
 export interface DeleteOptions {
   force?: boolean;
@@ -42,8 +43,10 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     dir.release();
     throw err;
   }
+  // A container in our mount namespace: its mounts under the rootfs go with it (runc leaves them).
+  const left = undoHostMounts(dir.path).map((m) => `mount not removed: ${m}`);
   dir.remove();
-  const warnings = await runHooksCollecting('poststop', record.hooks?.poststop, ociState(record, 'stopped'));
+  const warnings = [...left, ...(await runHooksCollecting('poststop', record.hooks?.poststop, ociState(record, 'stopped')))];
   for (const w of warnings) opts.warn?.(w);
   return warnings;
 }
