@@ -236,6 +236,8 @@ describe('validateConfig', () => {
         s.mounts[5].uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
         s.mounts[5].gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
       }));
+    it('mount uidMappings without gidMappings', () =>
+      expectError((s) => (s.mounts[5].uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), 'mounts[5].gidMappings', /both/));
     it('mount mapping size 0', () =>
       expectError((s) => {
         s.mounts[5].uidMappings = [{ containerID: 0, hostID: 1000, size: 0 }];
