@@ -80,6 +80,8 @@ enum plan_op {
 	                           namespace of its own (no pivot_root or MS_MOVE in the runtime's namespace) */
 	OP_LOOPBACK_UP = 53,    /* (nothing): bring lo up in the new network namespace */
 	OP_HOME = 54,           /* u64 uid: HOME for OP_EXEC from the container's /etc/passwd (else "/") */
+	OP_PREPARE_MOUNT = 55,  /* OP_MOUNT's payload, stage 1 (runtime's user namespace): build an id-mapped
+	                           bind tree for a later OP_MOUNT with MOUNT_F_PREPARED */
 	OP_MAX = 64,
 };
 
@@ -89,6 +91,7 @@ enum plan_op {
 #define MOUNT_F_RECURSIVE   0x4   /* apply attr_set/attr_clr with AT_RECURSIVE (rro, ...) */
 #define MOUNT_F_CGROUP2     0x8   /* cgroup mount: needs the cgroup namespace view */
 #define MOUNT_F_IDMAP_REC   0x10  /* apply the id-mapping to every mount of the tree */
+#define MOUNT_F_PREPARED    0x20  /* attach the next tree OP_PREPARE_MOUNT made (id-mapped binds) */
 
 /* Messages tsrunc-init sends to the runtime on the sync socket (one per packet). */
 #define MSG_ERROR   'E'   /* "E<where>: <message>" */

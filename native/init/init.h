@@ -104,6 +104,7 @@ void op_hook(struct reader *r);
 void op_chroot_to(struct reader *r);
 void op_loopback_up(struct reader *r);
 void op_home(struct reader *r);
+void op_prepare_mount(struct reader *r);
 
 /* env plus the HOME that OP_HOME found (ops_user.c), for OP_EXEC. */
 char **env_with_home(char **env);

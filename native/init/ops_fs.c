@@ -291,7 +291,7 @@ static char *tmpfs_data(const char *target, const char *data)
  * A user namespace with the given maps, as an fd: a child unshares one and waits while we write its
  * maps through our own procfs, then goes. Only the namespace is needed, not the process.
  */
-static int userns_with_maps(const char *uid_map, const char *gid_map)
+static int userns_with_maps(int procfd, const char *uid_map, const char *gid_map)
 {
 	int ready[2], done[2];
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
@@ -318,13 +318,13 @@ static int userns_with_maps(const char *uid_map, const char *gid_map)
 	const char *values[] = { uid_map, "deny", gid_map };
 	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%d/%s", pid, files[i]);
-		int fd = openat(ctx.proc_fd, path, O_WRONLY | O_CLOEXEC);
+		int fd = openat(procfd, path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, values[i], strlen(values[i])) < 0)
 			die_errno("write %s of an id-mapped mount", files[i]);
 		close(fd);
 	}
 	snprintf(path, sizeof(path), "%d/ns/user", pid);
-	int ns = openat(ctx.proc_fd, path, O_RDONLY | O_CLOEXEC);
+	int ns = openat(procfd, path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		die_errno("open the user namespace of an id-mapped mount");
 	close(done[1]);
@@ -333,9 +333,9 @@ static int userns_with_maps(const char *uid_map, const char *gid_map)
 	return ns;
 }
 
-static void idmap_tree(int tree, const char *uid_map, const char *gid_map, int recursive, const char *what)
+static void idmap_tree(int procfd, int tree, const char *uid_map, const char *gid_map, int recursive, const char *what)
 {
-	int ns = userns_with_maps(uid_map, gid_map);
+	int ns = userns_with_maps(procfd, uid_map, gid_map);
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
 		die_errno("id-map the mount on %s", what);
@@ -401,51 +401,105 @@ void op_enter_root(struct reader *r)
 	open_trusted_proc();
 }
 
+struct mount_rec {
+	const char *source, *target, *fstype, *data, *uid_map, *gid_map, *fallback;
+	uint64_t flags, propagation, rec_set, rec_clr, mflags;
+};
+
+static void read_mount(struct reader *r, struct mount_rec *m)
+{
+	m->source = rd_str(r);
+	m->target = rd_str(r);
+	m->fstype = rd_str(r);
+	m->flags = rd_u64(r);
+	m->data = rd_str(r);
+	m->propagation = rd_u64(r);
+	m->rec_set = rd_u64(r);
+	m->rec_clr = rd_u64(r);
+	m->mflags = rd_u64(r);
+	m->uid_map = rd_str(r);
+	m->gid_map = rd_str(r);
+	m->fallback = rd_str(r);
+}
+
+/* The detached tree of a bind mount: flags on its top, recursive attributes, the id-mapping. */
+static int bind_tree(const struct mount_rec *m, int procfd)
+{
+	unsigned int rec = (m->flags & MS_REC) ? AT_RECURSIVE : 0;
+	int tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	if (tree < 0)
+		die_errno("bind %s", m->source);
+	/* A bind with flags gets exactly those flags on its top mount, as a remount would. */
+	bind_flags(tree, m->flags, m->target);
+	if (m->rec_set || m->rec_clr)
+		set_attr(tree, AT_RECURSIVE, m->rec_set, m->rec_clr, 0, m->target);
+	if (*m->uid_map || *m->gid_map)
+		idmap_tree(procfd, tree, m->uid_map, m->gid_map, (m->mflags & MOUNT_F_IDMAP_REC) != 0, m->target);
+	return tree;
+}
+
+/*
+ * Id-mapped bind trees are made in stage 1, while tsrunc-init still runs in the runtime's user namespace:
+ * MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source's superblock, which a process in the container's
+ * user namespace lacks. The init attaches them (OP_MOUNT with MOUNT_F_PREPARED) in plan order.
+ */
+#define MAX_PREPARED 64
+static int prepared[MAX_PREPARED];
+static int n_prepared, next_prepared;
+
+void op_prepare_mount(struct reader *r)
+{
+	struct mount_rec m;
+	read_mount(r, &m);
+	if (n_prepared == MAX_PREPARED)
+		die("too many id-mapped mounts (at most %d)", MAX_PREPARED);
+	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sfs;
+	if (procfd < 0 || fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		die("no procfs to make an id-mapped mount with");
+	prepared[n_prepared++] = bind_tree(&m, procfd);
+	close(procfd);
+}
+
 void op_mount(struct reader *r)
 {
-	const char *source = rd_str(r), *target = rd_str(r), *fstype = rd_str(r);
-	uint64_t flags = rd_u64(r);
-	const char *data = rd_str(r);
-	uint64_t propagation = rd_u64(r), rec_set = rd_u64(r), rec_clr = rd_u64(r), mflags = rd_u64(r);
-	const char *uid_map = rd_str(r), *gid_map = rd_str(r), *fallback = rd_str(r);
+	struct mount_rec m;
+	read_mount(r, &m);
 
 	int tree;
-	if (mflags & MOUNT_F_BIND) {
-		unsigned int rec = (flags & MS_REC) ? AT_RECURSIVE : 0;
-		tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
-		if (tree < 0)
-			die_errno("bind %s", source);
-		/* A bind with flags gets exactly those flags on its top mount, as a remount would. */
-		bind_flags(tree, flags, target);
-	} else if (!strcmp(fstype, "tmpfs")) {
-		char *full = tmpfs_data(target, data);
-		tree = fs_instance(fstype, source, flags, full);
+	if (m.mflags & MOUNT_F_PREPARED) {
+		if (next_prepared == n_prepared)
+			die("no prepared mount for %s", m.target);
+		tree = prepared[next_prepared++];
+	} else if (m.mflags & MOUNT_F_BIND) {
+		tree = bind_tree(&m, ctx.proc_fd);
+	} else if (!strcmp(m.fstype, "tmpfs")) {
+		char *full = tmpfs_data(m.target, m.data);
+		tree = fs_instance(m.fstype, m.source, m.flags, full);
 		free(full);
 	} else {
-		tree = fs_instance_soft(fstype, source, flags, data, *fallback != '\0');
+		tree = fs_instance_soft(m.fstype, m.source, m.flags, m.data, *m.fallback != '\0');
 		if (tree < 0) {
 			/* A user namespace without a cgroup namespace gets no cgroup2 instance: bind the
 			 * runtime's hierarchy with the mount's flags, as runc does. */
-			tree = open_tree(AT_FDCWD, fallback, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+			tree = open_tree(AT_FDCWD, m.fallback, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 			if (tree < 0)
-				die_errno("bind %s (no new %s filesystem is allowed here)", fallback, fstype);
-			bind_flags(tree, flags, target);
+				die_errno("bind %s (no new %s filesystem is allowed here)", m.fallback, m.fstype);
+			bind_flags(tree, m.flags, m.target);
 		}
 	}
-	if (rec_set || rec_clr)
-		set_attr(tree, AT_RECURSIVE, rec_set, rec_clr, 0, target);
-	if (*uid_map || *gid_map)
-		idmap_tree(tree, uid_map, gid_map, (mflags & MOUNT_F_IDMAP_REC) != 0, target);
+	if (!(m.mflags & (MOUNT_F_PREPARED | MOUNT_F_BIND)) && (m.rec_set || m.rec_clr))
+		set_attr(tree, AT_RECURSIVE, m.rec_set, m.rec_clr, 0, m.target);
 
-	int target_fd = mount_target(target, (mflags & MOUNT_F_FILE) != 0);
-	attach(tree, target_fd, target);
+	int target_fd = mount_target(m.target, (m.mflags & MOUNT_F_FILE) != 0);
+	attach(tree, target_fd, m.target);
 	close(tree);
 	close(target_fd);
-	if (propagation) {
-		int fd = open_in_root(target, O_PATH);
+	if (m.propagation) {
+		int fd = open_in_root(m.target, O_PATH);
 		if (fd < 0)
-			die_errno("open %s", target);
-		set_attr(fd, (propagation & MS_REC) ? AT_RECURSIVE : 0, 0, 0, propagation & ~(uint64_t)MS_REC, target);
+			die_errno("open %s", m.target);
+		set_attr(fd, (m.propagation & MS_REC) ? AT_RECURSIVE : 0, 0, 0, m.propagation & ~(uint64_t)MS_REC, m.target);
 		close(fd);
 	}
 }

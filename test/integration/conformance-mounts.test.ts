@@ -3,7 +3,7 @@
 // namespace without a cgroup namespace, idmap without mappings, and a container without a mount namespace
 // (run only inside a private mount namespace that the test makes).
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -128,6 +128,8 @@ function userns(spec: Spec): void {
 async function runUserns(mutate: (s: Spec) => void, cmd: string[]): Promise<TsruncResult> {
   const bundle = makeBundle({ args: cmd, mutate });
   chmodSync(bundle.dir, 0o755);
+  // The rootfs stays the host root's (unmapped inside): mount points must exist beforehand.
+  mkdirSync(join(bundle.rootfs, 'data'));
   const id = uniqueId('confu');
   try {
     return await tsrunc(['run', '--bundle', bundle.dir, id]);
@@ -155,6 +157,44 @@ describe('cgroup2 in a user namespace without a cgroup namespace', () => {
 });
 
 describe('idmap and ridmap', () => {
+  it('idmap without mappings in a user namespace container maps the source through the container maps', async () => {
+    const src = hostDir('idmap');
+    chmodSync(src, 0o777);
+    writeFileSync(join(src, 'root-file'), 'r');
+    writeFileSync(join(src, 'user-file'), 'u');
+    chownSync(join(src, 'user-file'), 1000, 1000);
+    const r = await runUserns(
+      (s) => {
+        userns(s);
+        s.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['bind', 'idmap'] });
+      },
+      sh('stat -c "%n %u:%g" /data/root-file /data/user-file; touch /data/made && echo made'),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // Host ids show as the same ids inside (container 0 is host 200000, yet root-file is the container's root's).
+    expect(r.stdout.trim().split('\n')).toEqual(['/data/root-file 0:0', '/data/user-file 1000:1000', 'made']);
+    const made = statSync(join(src, 'made'));
+    expect([made.uid, made.gid]).toEqual([0, 0]);
+  });
+
+  it('ridmap with mappings of its own works in a user namespace container too', async () => {
+    const src = hostDir('ridmap');
+    chmodSync(src, 0o755);
+    writeFileSync(join(src, 'top'), 't');
+    const r = await runUserns(
+      (s) => {
+        userns(s);
+        s.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['rbind', 'ridmap'], uidMappings: [{ containerID: 0, hostID: 200005, size: 10 }], gidMappings: [{ containerID: 0, hostID: 200005, size: 10 }] });
+      },
+      sh('stat -c "%n %u:%g" /data/top'),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // On-disk 0 is host id 200005 through the mount, which is 5 in the container.
+    expect(r.stdout.trim()).toBe('/data/top 5:5');
+  });
+
   it('idmap without mappings in a container without a user namespace is an error naming the mount', async () => {
     const src = hostDir('idmap');
     const r = await run((s) => {

@@ -10,7 +10,7 @@ import { ConfigError } from '../errors';
 import { MountFlag } from './ops';
 import { cgroup2Mount } from '../cgroups/mountinfo';
 import { normalizeDevicePath } from '../config/validate-linux';
-import { Plan, s, u64, u64v, strv, blob } from './encode';
+import { Plan, s, u64, u64v, strv, blob, type Field } from './encode';
 
 const MS_REC = 0x4000;
 const MS_SLAVE = 1 << 19;
@@ -81,11 +81,14 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   const sharedMountNs = !namespaces.some((n) => n.type === 'mount');
   if (sharedMountNs) refuseWithoutMountNamespace(spec);
 
+  const mounts = (spec.mounts ?? []).map((m, i) => mountStep(m, `mounts[${i}]`, spec));
   // Bound while we are still the host's root: the state directory is not the container's to write.
   plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
+  // Id-mapped trees need the runtime's user namespace (see op_prepare_mount): before any is joined.
+  for (const m of mounts) if (m.idmapped) plan.add('PREPARE_MOUNT', m.where, ...m.fields);
   addNamespaceSteps(plan, spec, opts.setgroupsDenied);
   plan.add('SETSID', 'process');
-  addRootfsSteps(plan, spec, opts, userns !== undefined, sharedMountNs);
+  addRootfsSteps(plan, spec, opts, userns !== undefined, sharedMountNs, mounts);
   addHomeStep(plan, spec.process!);
   addPersonalityStep(plan, spec.linux?.personality);
   addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true, startContainer: spec.hooks?.startContainer });
@@ -129,7 +132,7 @@ function mapsRoot(maps: Array<{ containerID: number; size: number }> | undefined
   return (maps ?? []).some((m) => m.containerID === 0 && m.size > 0);
 }
 
-function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean, sharedMountNs: boolean): void {
+function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean, sharedMountNs: boolean, steps: MountStep[]): void {
   void CLONE_NEWNS;
   // Nothing we mount may propagate back to the host. In the runtime's own mount namespace that is not
   // ours to change (runc makes the host's / rslave there; we leave it alone).
@@ -137,8 +140,11 @@ function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boo
   plan.add('ROOTFS', 'root.path', s(opts.rootfs));
 
   const mounts = spec.mounts ?? [];
-  const ctx: MountContext = { spec };
-  mounts.forEach((m, i) => addMount(plan, m, `mounts[${i}]`, ctx));
+  for (const m of steps) {
+    const fields = [...m.fields];
+    if (m.idmapped) fields[MFLAGS_FIELD] = u64(m.mflags | MountFlag.PREPARED);
+    plan.add('MOUNT', m.where, ...fields);
+  }
 
   // runc's rule: a /dev bound from the host already has its devices.
   const devBound = mounts.some((m) => path.normalize(m.destination) === '/dev' && isBind(m));
@@ -183,9 +189,16 @@ function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-interface MountContext {
-  spec: Spec;
+/** One mount's OP_MOUNT fields; an id-mapped one is built in stage 1 (OP_PREPARE_MOUNT) and attached later. */
+interface MountStep {
+  where: string;
+  fields: Field[];
+  mflags: number;
+  idmapped: boolean;
 }
+
+/** Index of mflags among OP_MOUNT's fields. */
+const MFLAGS_FIELD = 8;
 
 function namespaces(spec: Spec) {
   return spec.linux?.namespaces ?? [];
@@ -205,7 +218,7 @@ export function addHomeStep(plan: Plan, proc: Process): void {
   plan.add('HOME', 'process.user.uid', u64(proc.user?.uid ?? 0));
 }
 
-function addMount(plan: Plan, m: Mount, where: string, ctx: MountContext): void {
+function mountStep(m: Mount, where: string, spec: Spec): MountStep {
   const o = parseMountOptions(m.options ?? [], where, m.type);
   const bind = isBind(m);
   let fstype = m.type ?? '';
@@ -229,14 +242,13 @@ function addMount(plan: Plan, m: Mount, where: string, ctx: MountContext): void 
   // An id-mapped mount: its own uid/gid maps, through a user namespace that tsrunc-init makes for it.
   // idmap/ridmap without mappings of the mount's own: the container's user namespace mappings (config.md).
   const own = m.uidMappings !== undefined || m.gidMappings !== undefined;
-  if (o.idmap && !own && !namespaces(ctx.spec).some((n) => n.type === 'user' && !n.path))
+  if (o.idmap && !bind) throw new ConfigError(`${where}.options`, 'idmap/ridmap is only supported for bind mounts');
+  if (o.idmap && !own && !namespaces(spec).some((n) => n.type === 'user' && !n.path))
     throw new ConfigError(`${where}.options`, 'idmap/ridmap without uidMappings/gidMappings needs a new user namespace for the container');
-  const uidMap = idMapLines(own ? m.uidMappings : o.idmap ? ctx.spec.linux?.uidMappings : undefined);
-  const gidMap = idMapLines(own ? m.gidMappings : o.idmap ? ctx.spec.linux?.gidMappings : undefined);
+  const uidMap = idMapLines(own ? m.uidMappings : o.idmap ? spec.linux?.uidMappings : undefined);
+  const gidMap = idMapLines(own ? m.gidMappings : o.idmap ? spec.linux?.gidMappings : undefined);
   if ((uidMap || gidMap) && (o.idmapRecursive || (o.rbind && !o.idmap))) mflags |= MountFlag.IDMAP_RECURSIVE;
-  plan.add(
-    'MOUNT',
-    where,
+  const fields: Field[] = [
     s(bind ? path.resolve(m.source ?? '') : (m.source ?? fstype)),
     s(m.destination),
     s(fstype),
@@ -249,7 +261,8 @@ function addMount(plan: Plan, m: Mount, where: string, ctx: MountContext): void 
     s(uidMap),
     s(gidMap),
     s(fallback),
-  );
+  ];
+  return { where, fields, mflags, idmapped: bind && (uidMap !== '' || gidMap !== '') };
 }
 
 /** The runtime's visible cgroup2 mount point ("" when there is none: the mount error stands then). */
