@@ -208,12 +208,14 @@ describe('idmap and ridmap', () => {
 const exec = promisify(execFile);
 
 /**
- * Runs `script` in a new private mount namespace (never the host's) with $T set to the tsrunc command
- * line; returns its stdout. The script must delete what it creates.
+ * Runs `script` in a new private mount namespace (never the host's) with the shell function T running
+ * tsrunc (TX: exec it); returns its stdout. The script must delete what it creates.
  */
 async function inPrivateMountNs(script: string, vars: Record<string, string>): Promise<string> {
   const argv = tsruncArgv([]);
-  const r = await exec('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `T() { "$NODE" ${argv.map((a) => `'${a}'`).join(' ')} "$@"; }\n${script}`], {
+  const cmd = `"$NODE" ${argv.map((a) => `'${a}'`).join(' ')} "$@"`;
+  // T runs tsrunc; TX execs it (in a background subshell, $! is then tsrunc itself).
+  const r = await exec('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `T() { ${cmd}; }\nTX() { exec ${cmd}; }\n${script}`], {
     env: childEnv({ NODE: process.execPath, ...vars }),
     timeout: 60_000,
   });
@@ -270,6 +272,28 @@ describe('a config without a mount namespace', () => {
       });
       expect(out).toMatch(/^tsrunc: run: mounts\[7\]: .*size=bogus/m);
       expect(out).toMatch(/^rc=1\nleft=0$/m);
+    } finally {
+      bundle.remove();
+    }
+  });
+
+  it('a create killed half-way: delete --force still takes down the mounts it had made', async () => {
+    const ready = join(hostDir('ready'), 'hook-ran');
+    const bundle = makeBundle({
+      args: ['true'],
+      // The createRuntime hook runs once every mount is made; it says so and blocks until killed.
+      mutate: sharedMountNs((s) => (s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${ready}; exec sleep 120`] }] })),
+    });
+    try {
+      const out = await inPrivateMountNs(
+        `(TX create --bundle "$BUNDLE" "$ID") & P=$!
+        i=0; until [ -s "$READY" ]; do i=$((i+1)); [ $i -gt 600 ] && break; sleep 0.05; done
+        kill -9 $P; wait $P; kill -9 $(cat "$READY")
+        echo killed=$(${COUNT})
+        T delete --force "$ID"; echo rc=$? left=$(${COUNT})`,
+        { ROOTFS: bundle.rootfs, BUNDLE: bundle.dir, ID: uniqueId('confnm'), READY: ready },
+      );
+      expect(out).toMatch(/^killed=([1-9]\d*)\nrc=0 left=0\n$/);
     } finally {
       bundle.remove();
     }

@@ -5,7 +5,7 @@ import { StateStore } from '../state/store';
 import { removeContainerCgroup, removeDefaultCgroupOf } from './container-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
-import { undoHostMounts } from './host-mounts';
+import { readHostMounts, undoHostMounts, undoRecorded } from './host-mounts';
 
 export interface DeleteOptions {
   force?: boolean;
@@ -24,8 +24,13 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     dir = store.lock(id);
   } catch (err) {
     if (opts.force && err instanceof RuntimeError) {
-      // A create killed half-way leaves a directory without state (and maybe its default cgroup).
-      if (store.removeIncomplete(id)) await removeDefaultCgroupOf(id);
+      // A create killed half-way leaves a directory without state (and maybe its default cgroup, and
+      // mounts in our namespace: their record is read first, used once the directory proved incomplete).
+      const mounts = readHostMounts(store.dir(id));
+      if (store.removeIncomplete(id)) {
+        await removeDefaultCgroupOf(id);
+        for (const m of mounts ? undoRecorded(mounts) : []) opts.warn?.(`mount not removed: ${m}`);
+      }
       return [];
     }
     throw err;

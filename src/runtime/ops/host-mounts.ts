@@ -11,7 +11,7 @@ import { native } from '../native';
 
 const FILE = 'host-mounts.json';
 
-interface HostMountRecord {
+export interface HostMountRecord {
   rootfs: string;
   /** Mount ids under rootfs before create. */
   before: number[];
@@ -48,12 +48,21 @@ export function recordHostMounts(stateDir: string, rootfs: string): void {
  * record.
  */
 export function undoHostMounts(stateDir: string): string[] {
-  let rec: HostMountRecord;
+  const rec = readHostMounts(stateDir);
+  return rec ? undoRecorded(rec) : [];
+}
+
+/** The record in a state directory, if there is one. */
+export function readHostMounts(stateDir: string): HostMountRecord | undefined {
   try {
-    rec = JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as HostMountRecord;
+    return JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as HostMountRecord;
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** undoHostMounts for a record read earlier (its directory may be gone). */
+export function undoRecorded(rec: HostMountRecord): string[] {
   const before = new Set(rec.before);
   const failures: string[] = [];
   for (const m of mountsUnder(rec.rootfs).reverse()) {
