@@ -29,7 +29,9 @@
         "native/init/ops_console.c",
         "native/init/ops_hooks.c",
         "native/init/ops_net.c",
-        "native/init/ops_user.c"
+        "native/init/ops_user.c",
+        "native/init/ops_idmap.c",
+        "native/init/ops_root.c"
       ],
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],

@@ -1,5 +1,6 @@
 /*
- * Stage 2, filesystem: the rootfs, mounts, devices, pivot_root, masked and read-only paths.
+ * Stage 2, filesystem: the rootfs, mounts, devices, masked and read-only paths (the switch into the
+ * root: ops_root.c; id-mapping: ops_idmap.c).
  * Every path inside the container is resolved with openat2(RESOLVE_IN_ROOT) from the rootfs fd
  * and every mount is attached to an fd with the new mount API (open_tree/fsmount/move_mount),
  * so a symlink or a rename in the rootfs can never send a mount outside it, and nothing
@@ -287,61 +288,6 @@ static char *tmpfs_data(const char *target, const char *data)
 	return out;
 }
 
-/*
- * A user namespace with the given maps, as an fd: a child unshares one and waits while we write its
- * maps through our own procfs, then goes. Only the namespace is needed, not the process.
- */
-static int userns_with_maps(int procfd, const char *uid_map, const char *gid_map)
-{
-	int ready[2], done[2];
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
-		die_errno("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die_errno("fork");
-	if (pid == 0) {
-		char c = 0;
-		close(ready[0]);
-		close(done[1]);
-		if (unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		if (write(ready[1], &c, 1) < 0 || read(done[0], &c, 1) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	close(ready[1]);
-	close(done[0]);
-	char c, path[64];
-	if (read(ready[0], &c, 1) != 1)
-		die("could not make a user namespace for an id-mapped mount");
-	const char *files[] = { "uid_map", "setgroups", "gid_map" };
-	const char *values[] = { uid_map, "deny", gid_map };
-	for (int i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%d/%s", pid, files[i]);
-		int fd = openat(procfd, path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, values[i], strlen(values[i])) < 0)
-			die_errno("write %s of an id-mapped mount", files[i]);
-		close(fd);
-	}
-	snprintf(path, sizeof(path), "%d/ns/user", pid);
-	int ns = openat(procfd, path, O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		die_errno("open the user namespace of an id-mapped mount");
-	close(done[1]);
-	close(ready[0]);
-	waitpid(pid, NULL, 0);
-	return ns;
-}
-
-static void idmap_tree(int procfd, int tree, const char *uid_map, const char *gid_map, int recursive, const char *what)
-{
-	int ns = userns_with_maps(procfd, uid_map, gid_map);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
-		die_errno("id-map the mount on %s", what);
-	close(ns);
-}
-
 void op_propagation(struct reader *r)
 {
 	const char *path = rd_str(r);
@@ -568,35 +514,6 @@ void op_sysctl(struct reader *r)
 	close(fd);
 }
 
-void op_pivot_root(struct reader *r)
-{
-	(void)r;
-	if (fchdir(ctx.root_fd) < 0)
-		die_errno("chdir to the rootfs");
-	/* Stack the old root on the new one, then detach it. It was made rslave before anything was
-	 * mounted (the first plan step), so the detach cannot propagate to the host; a MS_SLAVE|MS_REC
-	 * on "." here would also reach the new root's mounts and undo their propagation. */
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		die_errno("pivot_root");
-	if (umount2(".", MNT_DETACH) < 0)
-		die_errno("detach the old root");
-	if (chdir("/") < 0)
-		die_errno("chdir /");
-}
-
-void op_chroot(struct reader *r)
-{
-	(void)r;
-	if (fchdir(ctx.root_fd) < 0)
-		die_errno("chdir to the rootfs");
-	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
-		die_errno("move the rootfs to /");
-	if (chroot(".") < 0)
-		die_errno("chroot");
-	if (chdir("/") < 0)
-		die_errno("chdir /");
-}
-
 /* A masked or read-only path that does not exist needs nothing: -1 then. */
 static int open_existing(const char *path)
 {
@@ -657,34 +574,4 @@ void op_remount_root_ro(struct reader *r)
 		die_errno("open /");
 	set_attr(root, 0, MOUNT_ATTR_RDONLY, 0, 0, "/");
 	close(root);
-}
-
-void op_mkdir(struct reader *r)
-{
-	const char *path = rd_str(r);
-	int mode = (int)rd_u64(r);
-	close(mkdir_all_in_root(path, mode));
-}
-
-/* A missing cwd is create's to make (OP_MKDIR, while the root is writable); exec fails like chdir(2). */
-void op_chdir(struct reader *r)
-{
-	const char *path = rd_str(r);
-	if (chdir(path) < 0)
-		die_errno("chdir %s", path);
-}
-
-void op_chroot_to(struct reader *r)
-{
-	const char *path = rd_str(r);
-	int fd = *path ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : dup(ctx.root_fd);
-	if (fd < 0)
-		die_errno("open %s", *path ? path : ctx.rootfs);
-	if (fchdir(fd) < 0)
-		die_errno("chdir to %s", *path ? path : ctx.rootfs);
-	if (chroot(".") < 0)
-		die_errno("chroot");
-	if (chdir("/") < 0)
-		die_errno("chdir /");
-	close(fd);
 }
