@@ -7,7 +7,8 @@
         "native/addon/spawn.cc",
         "native/addon/fdio.cc",
         "native/addon/process.cc",
-        "native/addon/bpf.cc"
+        "native/addon/bpf.cc",
+        "native/addon/mount.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
@@ -27,7 +28,11 @@
         "native/init/ops_lifecycle.c",
         "native/init/ops_console.c",
         "native/init/ops_hooks.c",
-        "native/init/ops_lsm.c"
+        "native/init/ops_lsm.c",
+        "native/init/ops_net.c",
+        "native/init/ops_user.c",
+        "native/init/ops_idmap.c",
+        "native/init/ops_root.c"
       ],
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],

@@ -30,7 +30,10 @@ enum plan_op {
 	OP_ROOTFS = 12,         /* str path: bind the rootfs onto itself and open it as the root */
 	OP_MOUNT = 13,          /* str source, str target, str fstype, u64 flags, str data,
 	                           u64 propagation, u64 attr_set, u64 attr_clr, u64 mflags (MOUNT_F_*),
-	                           str uid_map, str gid_map (both "": not id-mapped) */
+	                           str uid_map, str gid_map (both "": not id-mapped),
+	                           str fallback ("" none): cgroup2 only, a host path to bind when the kernel
+	                           refuses a new cgroup2 instance (EPERM/EBUSY: a user namespace without a
+	                           cgroup namespace) */
 	OP_MKNOD = 14,          /* str path, u64 mode (type|perm), u64 major, u64 minor, u64 uid, u64 gid */
 	OP_BIND_DEVICE = 15,    /* str host_path, str path */
 	OP_SYMLINK = 16,        /* str target, str path */
@@ -75,6 +78,12 @@ enum plan_op {
 	OP_ENTER_ROOT = 50,     /* (nothing): exec: adopt the joined mount namespace's root as the rootfs */
 	OP_APPARMOR = 60,       /* str profile: "exec <profile>" to /proc/self/attr/apparmor/exec (or attr/exec) */
 	OP_SELINUX_LABEL = 61,  /* str label: to /proc/self/attr/exec, applied at the final execve */
+	OP_CHROOT_TO = 52,      /* str path ("": the rootfs): chroot there, for a container without a mount
+	                           namespace of its own (no pivot_root or MS_MOVE in the runtime's namespace) */
+	OP_LOOPBACK_UP = 53,    /* (nothing): bring lo up in the new network namespace */
+	OP_HOME = 54,           /* u64 uid: HOME for OP_EXEC from the container's /etc/passwd (else "/") */
+	OP_PREPARE_MOUNT = 55,  /* OP_MOUNT's payload, stage 1 (runtime's user namespace): build an id-mapped
+	                           bind tree for a later OP_MOUNT with MOUNT_F_PREPARED */
 	OP_MAX = 64,
 };
 
@@ -84,6 +93,7 @@ enum plan_op {
 #define MOUNT_F_RECURSIVE   0x4   /* apply attr_set/attr_clr with AT_RECURSIVE (rro, ...) */
 #define MOUNT_F_CGROUP2     0x8   /* cgroup mount: needs the cgroup namespace view */
 #define MOUNT_F_IDMAP_REC   0x10  /* apply the id-mapping to every mount of the tree */
+#define MOUNT_F_PREPARED    0x20  /* attach the next tree OP_PREPARE_MOUNT made (id-mapped binds) */
 
 /* Messages tsrunc-init sends to the runtime on the sync socket (one per packet). */
 #define MSG_ERROR   'E'   /* "E<where>: <message>" */

@@ -103,5 +103,15 @@ void op_mkdir(struct reader *r);
 void op_hook(struct reader *r);
 void op_apparmor(struct reader *r);
 void op_selinux_label(struct reader *r);
+void op_chroot_to(struct reader *r);
+void op_loopback_up(struct reader *r);
+void op_home(struct reader *r);
+void op_prepare_mount(struct reader *r);
+
+/* Apply MOUNT_ATTR_IDMAP with a user namespace of these maps (written through procfd) to a detached tree. */
+void idmap_tree(int procfd, int tree, const char *uid_map, const char *gid_map, int recursive, const char *what);
+
+/* env plus the HOME that OP_HOME found (ops_user.c), for OP_EXEC. */
+char **env_with_home(char **env);
 
 #endif

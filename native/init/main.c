@@ -31,6 +31,8 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_FIND_EXEC] = op_find_exec, [OP_EXEC] = op_exec, [OP_CONSOLE] = op_console, [OP_SYNC] = op_sync,
 	[OP_ENTER_ROOT] = op_enter_root, [OP_MKDIR] = op_mkdir, [OP_HOOK] = op_hook,
 	[OP_APPARMOR] = op_apparmor, [OP_SELINUX_LABEL] = op_selinux_label,
+	[OP_CHROOT_TO] = op_chroot_to, [OP_LOOPBACK_UP] = op_loopback_up, [OP_HOME] = op_home,
+	[OP_PREPARE_MOUNT] = op_prepare_mount,
 };
 
 /* Node ignores SIGPIPE and blocks some signals; the container starts with a clean slate. */

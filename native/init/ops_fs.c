@@ -1,5 +1,6 @@
 /*
- * Stage 2, filesystem: the rootfs, mounts, devices, pivot_root, masked and read-only paths.
+ * Stage 2, filesystem: the rootfs, mounts, devices, masked and read-only paths (the switch into the
+ * root: ops_root.c; id-mapping: ops_idmap.c).
  * Every path inside the container is resolved with openat2(RESOLVE_IN_ROOT) from the rootfs fd
  * and every mount is attached to an fd with the new mount API (open_tree/fsmount/move_mount),
  * so a symlink or a rename in the rootfs can never send a mount outside it, and nothing
@@ -61,7 +62,41 @@ static const char *split_parent(const char *path, char *buf, size_t len)
 	return buf + plen;
 }
 
+/* Symlinks followed while creating a path (the kernel's limit for one lookup). */
+#define MAX_LINKS 40
+
+/*
+ * `prefix` (a path in the rootfs) is a symlink whose target does not exist yet: the same path with the
+ * link replaced by its target, then `rest`. The result is resolved with RESOLVE_IN_ROOT again, so an
+ * absolute target or ".." stays inside the rootfs. 0 when `prefix` is no symlink.
+ */
+static int follow_dangling(const char *prefix, const char *rest, char *out, size_t len)
+{
+	char pbuf[PATH_MAX], link[PATH_MAX];
+	const char *name = split_parent(prefix, pbuf, sizeof(pbuf));
+	int parent = open_in_root(pbuf, O_PATH | O_DIRECTORY);
+	if (parent < 0)
+		return 0;
+	ssize_t n = readlinkat(parent, name, link, sizeof(link) - 1);
+	close(parent);
+	if (n < 0)
+		return 0;
+	link[n] = '\0';
+	int w = link[0] == '/' ? snprintf(out, len, "%s%s", link, rest)
+			       : snprintf(out, len, "%s/%s%s", pbuf, link, rest);
+	if (w < 0 || (size_t)w >= len)
+		die("path too long: %s", prefix);
+	return 1;
+}
+
+static int mkdir_all_depth(const char *path, int mode, int depth);
+
 int mkdir_all_in_root(const char *path, int mode)
+{
+	return mkdir_all_depth(path, mode, 0);
+}
+
+static int mkdir_all_depth(const char *path, int mode, int depth)
 {
 	char prefix[PATH_MAX];
 	size_t len = strlen(path);
@@ -92,8 +127,14 @@ int mkdir_all_in_root(const char *path, int mode)
 			die_errno("mkdir %s in the rootfs", prefix);
 		close(parent);
 		fd = open_in_root(prefix, O_PATH | O_DIRECTORY);
+		if (fd < 0 && errno == ENOENT) {
+			/* A dangling symlink: make its target instead, as runc does (inside the root). */
+			char next[PATH_MAX];
+			if (depth < MAX_LINKS && follow_dangling(prefix, path + i, next, sizeof(next)))
+				return mkdir_all_depth(next, mode, depth + 1);
+		}
 		if (fd < 0)
-			die_errno("open %s in the rootfs (a dangling symlink?)", prefix);
+			die_errno("open %s in the rootfs", prefix);
 		if (i == len)
 			return fd;
 		close(fd);
@@ -102,7 +143,7 @@ int mkdir_all_in_root(const char *path, int mode)
 }
 
 /* The mount point for a target: existing, or created as a directory or an empty file. */
-static int mount_target(const char *path, int as_file)
+static int mount_target_depth(const char *path, int as_file, int depth)
 {
 	int fd = open_in_root(path, O_PATH);
 	if (fd >= 0 || errno != ENOENT)
@@ -119,9 +160,19 @@ static int mount_target(const char *path, int as_file)
 		close(created);
 	close(parent);
 	fd = open_in_root(path, O_PATH);
+	if (fd < 0 && errno == ENOENT) {
+		char next[PATH_MAX];
+		if (depth < MAX_LINKS && follow_dangling(path, "", next, sizeof(next)))
+			return mount_target_depth(next, as_file, depth + 1);
+	}
 	if (fd < 0)
 		die_errno("open %s in the rootfs", path);
 	return fd;
+}
+
+static int mount_target(const char *path, int as_file)
+{
+	return mount_target_depth(path, as_file, 0);
 }
 
 /* MS_* flags that have a per-mount attribute. */
@@ -160,8 +211,9 @@ static void attach(int tree, int target_fd, const char *target)
 		die_errno("attach mount on %s", target);
 }
 
-/* A new filesystem instance configured from the comma-separated data options. */
-static int fs_instance(const char *fstype, const char *source, uint64_t flags, const char *data)
+/* A new filesystem instance configured from the comma-separated data options; with `soft`, a refused
+ * create (EPERM/EBUSY) returns -1 instead of dying. */
+static int fs_instance_soft(const char *fstype, const char *source, uint64_t flags, const char *data, int soft)
 {
 	int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
@@ -186,8 +238,15 @@ static int fs_instance(const char *fstype, const char *source, uint64_t flags, c
 			die_errno("%s option %s%s%s", fstype, opt, eq ? "=" : "", eq ? eq + 1 : "");
 	}
 	free(opts);
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		if (soft && (errno == EPERM || errno == EBUSY)) {
+			int saved = errno;
+			close(fsfd);
+			errno = saved;
+			return -1;
+		}
 		die_errno("create %s filesystem", fstype);
+	}
 	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned int)ms_to_attr(flags));
 	if (mfd < 0)
 		die_errno("mount %s", fstype);
@@ -195,59 +254,38 @@ static int fs_instance(const char *fstype, const char *source, uint64_t flags, c
 	return mfd;
 }
 
-/*
- * A user namespace with the given maps, as an fd: a child unshares one and waits while we write its
- * maps through our own procfs, then goes. Only the namespace is needed, not the process.
- */
-static int userns_with_maps(const char *uid_map, const char *gid_map)
+static int fs_instance(const char *fstype, const char *source, uint64_t flags, const char *data)
 {
-	int ready[2], done[2];
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
-		die_errno("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die_errno("fork");
-	if (pid == 0) {
-		char c = 0;
-		close(ready[0]);
-		close(done[1]);
-		if (unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		if (write(ready[1], &c, 1) < 0 || read(done[0], &c, 1) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	close(ready[1]);
-	close(done[0]);
-	char c, path[64];
-	if (read(ready[0], &c, 1) != 1)
-		die("could not make a user namespace for an id-mapped mount");
-	const char *files[] = { "uid_map", "setgroups", "gid_map" };
-	const char *values[] = { uid_map, "deny", gid_map };
-	for (int i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%d/%s", pid, files[i]);
-		int fd = openat(ctx.proc_fd, path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, values[i], strlen(values[i])) < 0)
-			die_errno("write %s of an id-mapped mount", files[i]);
-		close(fd);
-	}
-	snprintf(path, sizeof(path), "%d/ns/user", pid);
-	int ns = openat(ctx.proc_fd, path, O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		die_errno("open the user namespace of an id-mapped mount");
-	close(done[1]);
-	close(ready[0]);
-	waitpid(pid, NULL, 0);
-	return ns;
+	return fs_instance_soft(fstype, source, flags, data, 0);
 }
 
-static void idmap_tree(int tree, const char *uid_map, const char *gid_map, int recursive, const char *what)
+/* The flags of a bind mount on its top mount, as a remount would set them. */
+static void bind_flags(int tree, uint64_t flags, const char *target)
 {
-	int ns = userns_with_maps(uid_map, gid_map);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
-		die_errno("id-map the mount on %s", what);
-	close(ns);
+	if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_STRICTATIME | MS_NODIRATIME)) {
+		uint64_t set = ms_to_attr(flags);
+		uint64_t clr = (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) & ~set;
+		set_attr(tree, 0, set, clr, 0, target);
+	}
+}
+
+/* tmpfs without mode= keeps the mode of the directory it covers (runc); a new directory gets tmpfs's 1777. */
+static char *tmpfs_data(const char *target, const char *data)
+{
+	char *out;
+	struct stat st;
+	int fd = open_in_root(target, O_PATH);
+	int has_mode = !strncmp(data, "mode=", 5) || strstr(data, ",mode=");
+	if (fd < 0 || has_mode || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		out = strdup(data);
+	} else if (asprintf(&out, "%s%smode=%o", data, *data ? "," : "", st.st_mode & 07777) < 0) {
+		out = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!out)
+		die("out of memory");
+	return out;
 }
 
 void op_propagation(struct reader *r)
@@ -309,43 +347,105 @@ void op_enter_root(struct reader *r)
 	open_trusted_proc();
 }
 
+struct mount_rec {
+	const char *source, *target, *fstype, *data, *uid_map, *gid_map, *fallback;
+	uint64_t flags, propagation, rec_set, rec_clr, mflags;
+};
+
+static void read_mount(struct reader *r, struct mount_rec *m)
+{
+	m->source = rd_str(r);
+	m->target = rd_str(r);
+	m->fstype = rd_str(r);
+	m->flags = rd_u64(r);
+	m->data = rd_str(r);
+	m->propagation = rd_u64(r);
+	m->rec_set = rd_u64(r);
+	m->rec_clr = rd_u64(r);
+	m->mflags = rd_u64(r);
+	m->uid_map = rd_str(r);
+	m->gid_map = rd_str(r);
+	m->fallback = rd_str(r);
+}
+
+/* The detached tree of a bind mount: flags on its top, recursive attributes, the id-mapping. */
+static int bind_tree(const struct mount_rec *m, int procfd)
+{
+	unsigned int rec = (m->flags & MS_REC) ? AT_RECURSIVE : 0;
+	int tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	if (tree < 0)
+		die_errno("bind %s", m->source);
+	/* A bind with flags gets exactly those flags on its top mount, as a remount would. */
+	bind_flags(tree, m->flags, m->target);
+	if (m->rec_set || m->rec_clr)
+		set_attr(tree, AT_RECURSIVE, m->rec_set, m->rec_clr, 0, m->target);
+	if (*m->uid_map || *m->gid_map)
+		idmap_tree(procfd, tree, m->uid_map, m->gid_map, (m->mflags & MOUNT_F_IDMAP_REC) != 0, m->target);
+	return tree;
+}
+
+/*
+ * Id-mapped bind trees are made in stage 1, while tsrunc-init still runs in the runtime's user namespace:
+ * MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source's superblock, which a process in the container's
+ * user namespace lacks. The init attaches them (OP_MOUNT with MOUNT_F_PREPARED) in plan order.
+ */
+#define MAX_PREPARED 64
+static int prepared[MAX_PREPARED];
+static int n_prepared, next_prepared;
+
+void op_prepare_mount(struct reader *r)
+{
+	struct mount_rec m;
+	read_mount(r, &m);
+	if (n_prepared == MAX_PREPARED)
+		die("too many id-mapped mounts (at most %d)", MAX_PREPARED);
+	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sfs;
+	if (procfd < 0 || fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		die("no procfs to make an id-mapped mount with");
+	prepared[n_prepared++] = bind_tree(&m, procfd);
+	close(procfd);
+}
+
 void op_mount(struct reader *r)
 {
-	const char *source = rd_str(r), *target = rd_str(r), *fstype = rd_str(r);
-	uint64_t flags = rd_u64(r);
-	const char *data = rd_str(r);
-	uint64_t propagation = rd_u64(r), rec_set = rd_u64(r), rec_clr = rd_u64(r), mflags = rd_u64(r);
-	const char *uid_map = rd_str(r), *gid_map = rd_str(r);
+	struct mount_rec m;
+	read_mount(r, &m);
 
 	int tree;
-	if (mflags & MOUNT_F_BIND) {
-		unsigned int rec = (flags & MS_REC) ? AT_RECURSIVE : 0;
-		tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
-		if (tree < 0)
-			die_errno("bind %s", source);
-		/* A bind with flags gets exactly those flags on its top mount, as a remount would. */
-		if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_STRICTATIME | MS_NODIRATIME)) {
-			uint64_t set = ms_to_attr(flags);
-			uint64_t clr = (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) & ~set;
-			set_attr(tree, 0, set, clr, 0, target);
-		}
+	if (m.mflags & MOUNT_F_PREPARED) {
+		if (next_prepared == n_prepared)
+			die("no prepared mount for %s", m.target);
+		tree = prepared[next_prepared++];
+	} else if (m.mflags & MOUNT_F_BIND) {
+		tree = bind_tree(&m, ctx.proc_fd);
+	} else if (!strcmp(m.fstype, "tmpfs")) {
+		char *full = tmpfs_data(m.target, m.data);
+		tree = fs_instance(m.fstype, m.source, m.flags, full);
+		free(full);
 	} else {
-		tree = fs_instance(fstype, source, flags, data);
+		tree = fs_instance_soft(m.fstype, m.source, m.flags, m.data, *m.fallback != '\0');
+		if (tree < 0) {
+			/* A user namespace without a cgroup namespace gets no cgroup2 instance: bind the
+			 * runtime's hierarchy with the mount's flags, as runc does. */
+			tree = open_tree(AT_FDCWD, m.fallback, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+			if (tree < 0)
+				die_errno("bind %s (no new %s filesystem is allowed here)", m.fallback, m.fstype);
+			bind_flags(tree, m.flags, m.target);
+		}
 	}
-	if (rec_set || rec_clr)
-		set_attr(tree, AT_RECURSIVE, rec_set, rec_clr, 0, target);
-	if (*uid_map || *gid_map)
-		idmap_tree(tree, uid_map, gid_map, (mflags & MOUNT_F_IDMAP_REC) != 0, target);
+	if (!(m.mflags & (MOUNT_F_PREPARED | MOUNT_F_BIND)) && (m.rec_set || m.rec_clr))
+		set_attr(tree, AT_RECURSIVE, m.rec_set, m.rec_clr, 0, m.target);
 
-	int target_fd = mount_target(target, (mflags & MOUNT_F_FILE) != 0);
-	attach(tree, target_fd, target);
+	int target_fd = mount_target(m.target, (m.mflags & MOUNT_F_FILE) != 0);
+	attach(tree, target_fd, m.target);
 	close(tree);
 	close(target_fd);
-	if (propagation) {
-		int fd = open_in_root(target, O_PATH);
+	if (m.propagation) {
+		int fd = open_in_root(m.target, O_PATH);
 		if (fd < 0)
-			die_errno("open %s", target);
-		set_attr(fd, (propagation & MS_REC) ? AT_RECURSIVE : 0, 0, 0, propagation & ~(uint64_t)MS_REC, target);
+			die_errno("open %s", m.target);
+		set_attr(fd, (m.propagation & MS_REC) ? AT_RECURSIVE : 0, 0, 0, m.propagation & ~(uint64_t)MS_REC, m.target);
 		close(fd);
 	}
 }
@@ -414,35 +514,6 @@ void op_sysctl(struct reader *r)
 	close(fd);
 }
 
-void op_pivot_root(struct reader *r)
-{
-	(void)r;
-	if (fchdir(ctx.root_fd) < 0)
-		die_errno("chdir to the rootfs");
-	/* Stack the old root on the new one, then detach it. It was made rslave before anything was
-	 * mounted (the first plan step), so the detach cannot propagate to the host; a MS_SLAVE|MS_REC
-	 * on "." here would also reach the new root's mounts and undo their propagation. */
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		die_errno("pivot_root");
-	if (umount2(".", MNT_DETACH) < 0)
-		die_errno("detach the old root");
-	if (chdir("/") < 0)
-		die_errno("chdir /");
-}
-
-void op_chroot(struct reader *r)
-{
-	(void)r;
-	if (fchdir(ctx.root_fd) < 0)
-		die_errno("chdir to the rootfs");
-	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
-		die_errno("move the rootfs to /");
-	if (chroot(".") < 0)
-		die_errno("chroot");
-	if (chdir("/") < 0)
-		die_errno("chdir /");
-}
-
 /* A masked or read-only path that does not exist needs nothing: -1 then. */
 static int open_existing(const char *path)
 {
@@ -503,23 +574,4 @@ void op_remount_root_ro(struct reader *r)
 		die_errno("open /");
 	set_attr(root, 0, MOUNT_ATTR_RDONLY, 0, 0, "/");
 	close(root);
-}
-
-void op_mkdir(struct reader *r)
-{
-	const char *path = rd_str(r);
-	int mode = (int)rd_u64(r);
-	close(mkdir_all_in_root(path, mode));
-}
-
-void op_chdir(struct reader *r)
-{
-	const char *path = rd_str(r);
-	if (chdir(path) == 0)
-		return;
-	if (errno != ENOENT)
-		die_errno("chdir %s", path);
-	close(mkdir_all_in_root(path, 0755));
-	if (chdir(path) < 0)
-		die_errno("chdir %s", path);
 }

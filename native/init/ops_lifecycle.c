@@ -94,7 +94,7 @@ void op_find_exec(struct reader *r)
 
 void op_exec(struct reader *r)
 {
-	char **argv = rd_strv(r), **env = rd_strv(r);
+	char **argv = rd_strv(r), **env = env_with_home(rd_strv(r));
 	unsigned int first_private = (unsigned int)rd_u64(r);
 	/* No fd of ours may reach the user's program, whatever was opened without O_CLOEXEC. */
 	if (syscall(SYS_close_range, first_private, ~0U, CLOSE_RANGE_CLOEXEC) < 0)

@@ -20,6 +20,7 @@ export interface Native {
   bpfProgLoadDevice(insns: Buffer, license: string): number;
   bpfProgAttach(progFd: number, cgroupFd: number, flags?: number, replaceFd?: number): void;
   bpfProgQuery(cgroupFd: number): { flags: number; ids: number[] };
+  umountDetach(path: string): void;
 }
 
 /** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */

@@ -155,8 +155,8 @@ export function isKnownMountOption(o: string): boolean {
 
 /**
  * Parse an OCI mount's `options`. Later options win over earlier ones. `type` says whether the mount is a
- * bind mount (type "bind" or a bind/rbind option): a bind mount has no filesystem to take data, so an
- * unknown option there is a ConfigError at `where.options[i]`; on other filesystems it becomes `data`.
+ * bind mount (type "bind" or a bind/rbind option): unknown options of other mounts become `data` for the
+ * filesystem (whose errors name them at mount time); a bind mount has no filesystem and drops them.
  */
 export function parseMountOptions(options: readonly string[], where: string, type?: string): MountOptions {
   const r: MountOptions = {
@@ -225,8 +225,9 @@ export function parseMountOptions(options: readonly string[], where: string, typ
       return;
     }
     if (o === 'tmpcopyup') throw new ConfigError(at, 'mount option "tmpcopyup" is not supported');
-    if (isBind) throw new ConfigError(at, `unknown mount option "${o}" for a bind mount`);
-    data.push(o);
+    // Anything else is filesystem data, passed on as runc does; a bind mount has no filesystem to take it
+    // (mount(2) ignores data with MS_BIND), so `mode=755` on a bind is harmless there.
+    if (!isBind) data.push(o);
   });
   r.data = data.join(',');
   return r;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConfigError } from '../errors';
 import {
   checkAbsolutePath, checkArray, checkId, checkInt, checkObject, checkString, keyPath,
@@ -104,11 +105,11 @@ function validateDevices(v: unknown): void {
     if (d.type !== 'c' && d.type !== 'b' && d.type !== 'u' && d.type !== 'p')
       throw new ConfigError(`${at}.type`, `unknown device type ${JSON.stringify(d.type)} (c, b, u or p)`);
     checkAbsolutePath(d.path, `${at}.path`);
-    const parts = d.path.split('/');
-    if (!d.path.startsWith('/dev/') || parts.includes('..') || d.path.length <= 5)
-      throw new ConfigError(`${at}.path`, `device path "${d.path}" must be under /dev`);
-    if (seen.has(d.path)) throw new ConfigError(`${at}.path`, `duplicate device "${d.path}"`);
-    seen.add(d.path);
+    // config-linux.md: the path MAY be anywhere in the container (tsrunc-init resolves it in the rootfs).
+    const norm = normalizeDevicePath(d.path);
+    if (norm === '/') throw new ConfigError(`${at}.path`, `device path "${d.path}" names the root`);
+    if (seen.has(norm)) throw new ConfigError(`${at}.path`, `duplicate device "${d.path}"`);
+    seen.add(norm);
     if (d.type !== 'p') {
       if (d.major === undefined) throw new ConfigError(`${at}.major`, `required for a type "${d.type}" device`);
       if (d.minor === undefined) throw new ConfigError(`${at}.minor`, `required for a type "${d.type}" device`);
@@ -144,8 +145,16 @@ function validateSysctl(v: unknown, ns: NamespaceSet): void {
     };
     if (IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.')) need('ipc', 'ipc');
     else if (name.startsWith('net.')) need('network', 'network');
-    else if (name === 'kernel.hostname' || name === 'kernel.domainname') need('uts', 'uts');
+    // As runc: the hostname belongs to the "hostname" field only; the domain name may come from either.
+    else if (name === 'kernel.hostname')
+      throw new ConfigError(at, 'sysctl "kernel.hostname" conflicts with the "hostname" field: set that instead');
+    else if (name === 'kernel.domainname') need('uts', 'uts');
     else throw new ConfigError(at, `sysctl "${key}" is not namespaced: a container may not set it`);
   }
 }
 
+
+/** A device path as tsrunc-init uses it: absolute, no "." or ".." or repeated or trailing slashes. */
+export function normalizeDevicePath(p: string): string {
+  return path.posix.resolve('/', p);
+}

@@ -22,6 +22,7 @@ import { killAndWait } from './kill';
 import { type ConsoleTarget, type OpenConsole, openConsole } from './console';
 import { stdioFds, writePidFile } from './process-io';
 import { checkPreservedFds, withListenEnv } from './preserve-fds';
+import { recordHostMounts, undoHostMounts } from './host-mounts';
 
 export interface CreateOptions {
   root: string;
@@ -55,7 +56,10 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   let session: HelperSession | undefined;
   let console: OpenConsole | undefined;
   let initPid = 0;
+  // No mount namespace of its own: its mounts go into ours, recorded to be undone (host-mounts.ts).
+  const sharedMountNs = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
   try {
+    if (sharedMountNs) recordHostMounts(dir.path, rootfs);
     cgroup = createContainerCgroup(spec, opts.id, rootless());
     if (spec.process.terminal) console = openConsole(opts.console);
     const record = await spawnInit(spec, rootfs, opts, dir, cgroup, console, (s) => (session = s), (pid) => (initPid = pid));
@@ -80,6 +84,8 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
     }
     console?.close();
     await cgroup?.remove();
+    const left = undoHostMounts(dir.path);
+    if (left.length && err instanceof Error) err.message += ` (and mounts left behind: ${left.join('; ')})`;
     dir.remove();
     if (opts.pidFile) fs.rmSync(opts.pidFile, { force: true });
     // runtime.md: a failed create goes on with "destroyed", then the poststop hooks (failures: warnings).

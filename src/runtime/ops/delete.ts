@@ -5,6 +5,7 @@ import { StateStore } from '../state/store';
 import { removeContainerCgroup, removeDefaultCgroupOf } from './container-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
+import { readHostMounts, undoHostMounts, undoRecorded } from './host-mounts';
 
 export interface DeleteOptions {
   force?: boolean;
@@ -23,8 +24,13 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     dir = store.lock(id);
   } catch (err) {
     if (opts.force && err instanceof RuntimeError) {
-      // A create killed half-way leaves a directory without state (and maybe its default cgroup).
-      if (store.removeIncomplete(id)) await removeDefaultCgroupOf(id);
+      // A create killed half-way leaves a directory without state (and maybe its default cgroup, and
+      // mounts in our namespace: their record is read first, used once the directory proved incomplete).
+      const mounts = readHostMounts(store.dir(id));
+      if (store.removeIncomplete(id)) {
+        await removeDefaultCgroupOf(id);
+        for (const m of mounts ? undoRecorded(mounts) : []) opts.warn?.(`mount not removed: ${m}`);
+      }
       return [];
     }
     throw err;
@@ -42,8 +48,10 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     dir.release();
     throw err;
   }
+  // A container in our mount namespace: its mounts under the rootfs go with it (runc leaves them).
+  const left = undoHostMounts(dir.path).map((m) => `mount not removed: ${m}`);
   dir.remove();
-  const warnings = await runHooksCollecting('poststop', record.hooks?.poststop, ociState(record, 'stopped'));
+  const warnings = [...left, ...(await runHooksCollecting('poststop', record.hooks?.poststop, ociState(record, 'stopped')))];
   for (const w of warnings) opts.warn?.(w);
   return warnings;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { LinuxPersonality, LinuxSeccomp, Process } from '../config/types';
 import { NAMESPACES } from '../config/namespaces';
 import { Plan, s, u64 } from './encode';
-import { addConsoleStep, addPersonalityStep, addProcessSteps } from './build';
+import { addConsoleStep, addHomeStep, addPersonalityStep, addProcessSteps } from './build';
 
 export interface ExecPlanOptions {
   id: string;
@@ -55,12 +55,14 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
   for (const ns of joins) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
   // The pid (and time) namespace applies to children: the process is a child of this helper.
   plan.add('FORK', 'exec');
+  // Its own session and process group, inside the container's pid namespace (runc: getpgrp() != 0).
+  plan.add('SETSID', 'exec');
+  // A container in the runtime's mount namespace lives in a chroot: enter the init's root.
+  if (!joins.some((ns) => ns.type === 'mount')) plan.add('CHROOT_TO', 'exec', s(`/proc/${opts.initPid}/root`));
   plan.add('ENTER_ROOT', 'exec');
+  addHomeStep(plan, proc);
   addPersonalityStep(plan, opts.personality);
-  if (proc.terminal && opts.consoleSocketFd !== undefined) {
-    plan.add('SETSID', 'process.terminal');
-    addConsoleStep(plan, proc, opts.consoleSocketFd, false);
-  }
+  if (proc.terminal && opts.consoleSocketFd !== undefined) addConsoleStep(plan, proc, opts.consoleSocketFd, false);
   addProcessSteps(plan, proc, seccomp, {
     id: opts.id,
     preserveFds: opts.preserveFds,

@@ -9,7 +9,9 @@ import { compileSeccomp } from '../seccomp';
 import { addLsmSteps, hostLsm, mountLabel, withMountLabel, type LsmHost } from '../lsm';
 import { ConfigError } from '../errors';
 import { MountFlag } from './ops';
-import { Plan, s, u64, u64v, strv, blob } from './encode';
+import { cgroup2Mount } from '../cgroups/mountinfo';
+import { normalizeDevicePath } from '../config/validate-linux';
+import { Plan, s, u64, u64v, strv, blob, type Field } from './encode';
 
 const MS_REC = 0x4000;
 const MS_SLAVE = 1 << 19;
@@ -20,6 +22,7 @@ const CLONE_NEWUSER = 0x10000000;
 const CLONE_NEWNS = 0x00020000;
 const CLONE_NEWPID = 0x20000000;
 const CLONE_NEWTIME = 0x00000080;
+const CLONE_NEWNET = 0x40000000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
@@ -78,15 +81,22 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   const plan = new Plan();
   const namespaces = spec.linux?.namespaces ?? [];
   const userns = namespaces.find((n) => n.type === 'user');
-  if (!namespaces.some((n) => n.type === 'mount'))
-    throw new ConfigError('linux.namespaces', 'a mount namespace is required');
+  // Without a mount namespace entry the container shares the runtime's (runtime-spec: an unlisted type is
+  // inherited): its mounts are made under root.path there and undone by delete (ops/host-mounts.ts).
+  const sharedMountNs = !namespaces.some((n) => n.type === 'mount');
+  if (sharedMountNs) refuseWithoutMountNamespace(spec);
 
+  const lsm = opts.lsm ?? hostLsm();
+  const label = mountLabel(spec.linux?.mountLabel, lsm);
+  const mounts = (spec.mounts ?? []).map((m, i) => mountStep(m, `mounts[${i}]`, spec, label));
   // Bound while we are still the host's root: the state directory is not the container's to write.
   plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
+  // Id-mapped trees need the runtime's user namespace (see op_prepare_mount): before any is joined.
+  for (const m of mounts) if (m.idmapped) plan.add('PREPARE_MOUNT', m.where, ...m.fields);
   addNamespaceSteps(plan, spec, opts.setgroupsDenied);
   plan.add('SETSID', 'process');
-  const lsm = opts.lsm ?? hostLsm();
-  addRootfsSteps(plan, spec, opts, userns !== undefined, mountLabel(spec.linux?.mountLabel, lsm));
+  addRootfsSteps(plan, spec, opts, userns !== undefined, sharedMountNs, mounts);
+  addHomeStep(plan, spec.process!);
   addPersonalityStep(plan, spec.linux?.personality);
   addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, lsm, waitForStart: true, startContainer: spec.hooks?.startContainer, inUserns: userns !== undefined });
   return plan;
@@ -113,6 +123,8 @@ function addNamespaceSteps(plan: Plan, spec: Spec, setgroupsDenied = false): voi
     flags &= ~CLONE_NEWUSER;
   }
   if (flags) plan.add('UNSHARE', 'linux.namespaces', u64(flags));
+  // A new network namespace has only lo, down: bring it up as runc and crun do.
+  if (flags & CLONE_NEWNET) plan.add('LOOPBACK_UP', 'linux.namespaces');
   const offsets = spec.linux?.timeOffsets;
   if (flags & CLONE_NEWTIME && offsets) {
     const lines = Object.entries(offsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`);
@@ -127,19 +139,25 @@ function mapsRoot(maps: Array<{ containerID: number; size: number }> | undefined
   return (maps ?? []).some((m) => m.containerID === 0 && m.size > 0);
 }
 
-function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean, label: string | undefined): void {
+function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean, sharedMountNs: boolean, steps: MountStep[]): void {
   void CLONE_NEWNS;
-  // Nothing we mount may propagate back to the host.
-  plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(MS_SLAVE | MS_REC));
+  // Nothing we mount may propagate back to the host. In the runtime's own mount namespace that is not
+  // ours to change (runc makes the host's / rslave there; we leave it alone).
+  if (!sharedMountNs) plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(MS_SLAVE | MS_REC));
   plan.add('ROOTFS', 'root.path', s(opts.rootfs));
 
   const mounts = spec.mounts ?? [];
-  mounts.forEach((m, i) => addMount(plan, m, `mounts[${i}]`, label));
+  for (const m of steps) {
+    const fields = [...m.fields];
+    if (m.idmapped) fields[MFLAGS_FIELD] = u64(m.mflags | MountFlag.PREPARED);
+    plan.add('MOUNT', m.where, ...fields);
+  }
 
   // runc's rule: a /dev bound from the host already has its devices.
   const devBound = mounts.some((m) => path.normalize(m.destination) === '/dev' && isBind(m));
   if (!devBound) {
-    const userDevices = spec.linux?.devices ?? [];
+    // Device paths may be anywhere in the container and end in a slash (config-linux.md).
+    const userDevices = (spec.linux?.devices ?? []).map((d) => ({ ...d, path: normalizeDevicePath(d.path) }));
     const defaults = DEFAULT_DEVICES.filter((d) => !userDevices.some((u) => u.path === d.path));
     for (const d of defaults) addDevice(plan, { path: d.path, type: 'c', major: d.major, minor: d.minor, fileMode: 0o666, uid: 0, gid: 0 }, 'linux.devices (default)', inUserns);
     userDevices.forEach((d, i) => addDevice(plan, d, `linux.devices[${i}]`, inUserns));
@@ -154,7 +172,9 @@ function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boo
     plan.add('SYSCTL', `linux.sysctl.${key}`, s(key.replaceAll('.', '/')), s(value));
 
   addCreateHookSteps(plan, spec);
-  plan.add(opts.noPivot ? 'CHROOT' : 'PIVOT_ROOT', 'root.path');
+  // pivot_root and the MS_MOVE of --no-pivot would act on the runtime's own root: a plain chroot there.
+  if (sharedMountNs) plan.add('CHROOT_TO', 'root.path', s(''));
+  else plan.add(opts.noPivot ? 'CHROOT' : 'PIVOT_ROOT', 'root.path');
   if (spec.process?.terminal && opts.consoleSocketFd !== undefined) addConsoleStep(plan, spec.process, opts.consoleSocketFd, true);
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => plan.add('MASK_PATH', `linux.maskedPaths[${i}]`, s(p)));
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) => plan.add('READONLY_PATH', `linux.readonlyPaths[${i}]`, s(p)));
@@ -176,7 +196,36 @@ function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-function addMount(plan: Plan, m: Mount, where: string, label: string | undefined): void {
+/** One mount's OP_MOUNT fields; an id-mapped one is built in stage 1 (OP_PREPARE_MOUNT) and attached later. */
+interface MountStep {
+  where: string;
+  fields: Field[];
+  mflags: number;
+  idmapped: boolean;
+}
+
+/** Index of mflags among OP_MOUNT's fields. */
+const MFLAGS_FIELD = 8;
+
+function namespaces(spec: Spec) {
+  return spec.linux?.namespaces ?? [];
+}
+
+/** What cannot be honoured in the runtime's mount namespace: a clear error naming the field. */
+function refuseWithoutMountNamespace(spec: Spec): void {
+  const why = 'needs a private mount namespace (linux.namespaces has no "mount" entry)';
+  if (spec.linux?.maskedPaths?.length) throw new ConfigError('linux.maskedPaths', why);
+  if (spec.linux?.readonlyPaths?.length) throw new ConfigError('linux.readonlyPaths', why);
+  if (spec.linux?.rootfsPropagation) throw new ConfigError('linux.rootfsPropagation', why);
+}
+
+/** HOME from the container's /etc/passwd (then "/") when process.env has none, as runc does. */
+export function addHomeStep(plan: Plan, proc: Process): void {
+  if ((proc.env ?? []).some((e) => e.startsWith('HOME='))) return;
+  plan.add('HOME', 'process.user.uid', u64(proc.user?.uid ?? 0));
+}
+
+function mountStep(m: Mount, where: string, spec: Spec, label: string | undefined): MountStep {
   const o = parseMountOptions(m.options ?? [], where, m.type);
   const bind = isBind(m);
   let fstype = m.type ?? '';
@@ -187,19 +236,26 @@ function addMount(plan: Plan, m: Mount, where: string, label: string | undefined
     if (m.source && isFile(m.source)) mflags |= MountFlag.FILE;
   }
   // On a cgroup v2 host a "cgroup" mount is the unified hierarchy, as runc does.
+  let fallback = '';
   if (fstype === 'cgroup' || fstype === 'cgroup2') {
     fstype = 'cgroup2';
     mflags |= MountFlag.CGROUP2;
+    // A user namespace without a cgroup namespace may not mount cgroup2 (EPERM/EBUSY): like runc, bind the
+    // runtime's cgroup2 hierarchy instead (the whole of it: there is no cgroup namespace to narrow it).
+    fallback = cgroup2Root();
   }
   if (o.recursive) mflags |= MountFlag.RECURSIVE;
   const flags = o.flags | (o.rbind ? MS_REC : 0);
   // An id-mapped mount: its own uid/gid maps, through a user namespace that tsrunc-init makes for it.
-  const uidMap = idMapLines(m.uidMappings);
-  const gidMap = idMapLines(m.gidMappings);
+  // idmap/ridmap without mappings of the mount's own: the container's user namespace mappings (config.md).
+  const own = m.uidMappings !== undefined || m.gidMappings !== undefined;
+  if (o.idmap && !bind) throw new ConfigError(`${where}.options`, 'idmap/ridmap is only supported for bind mounts');
+  if (o.idmap && !own && !namespaces(spec).some((n) => n.type === 'user' && !n.path))
+    throw new ConfigError(`${where}.options`, 'idmap/ridmap without uidMappings/gidMappings needs a new user namespace for the container');
+  const uidMap = idMapLines(own ? m.uidMappings : o.idmap ? spec.linux?.uidMappings : undefined);
+  const gidMap = idMapLines(own ? m.gidMappings : o.idmap ? spec.linux?.gidMappings : undefined);
   if ((uidMap || gidMap) && (o.idmapRecursive || (o.rbind && !o.idmap))) mflags |= MountFlag.IDMAP_RECURSIVE;
-  plan.add(
-    'MOUNT',
-    where,
+  const fields: Field[] = [
     s(bind ? path.resolve(m.source ?? '') : (m.source ?? fstype)),
     s(m.destination),
     s(fstype),
@@ -211,7 +267,18 @@ function addMount(plan: Plan, m: Mount, where: string, label: string | undefined
     u64(mflags),
     s(uidMap),
     s(gidMap),
-  );
+    s(fallback),
+  ];
+  return { where, fields, mflags, idmapped: bind && (uidMap !== '' || gidMap !== '') };
+}
+
+/** The runtime's visible cgroup2 mount point ("" when there is none: the mount error stands then). */
+function cgroup2Root(): string {
+  try {
+    return cgroup2Mount().mountPoint;
+  } catch {
+    return '';
+  }
 }
 
 function idMapLines(maps: Array<{ containerID: number; hostID: number; size: number }> | undefined): string {

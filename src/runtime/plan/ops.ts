@@ -48,11 +48,15 @@ export const Op = {
   MKDIR: 51,
   APPARMOR: 60,
   SELINUX_LABEL: 61,
+  CHROOT_TO: 52,
+  LOOPBACK_UP: 53,
+  HOME: 54,
+  PREPARE_MOUNT: 55,
 } as const;
 export type OpName = keyof typeof Op;
 
 // OP_MOUNT mflags
-export const MountFlag = { BIND: 0x1, FILE: 0x2, RECURSIVE: 0x4, CGROUP2: 0x8, IDMAP_RECURSIVE: 0x10 } as const;
+export const MountFlag = { BIND: 0x1, FILE: 0x2, RECURSIVE: 0x4, CGROUP2: 0x8, IDMAP_RECURSIVE: 0x10, PREPARED: 0x20 } as const;
 
 // Sync-socket message tags (first byte of each packet).
 export const Msg = { ERROR: 'E', PID: 'P', MAPS: 'M', READY: 'R', SYNC: 'S', GO: 'G', ABORT: 'A' } as const;

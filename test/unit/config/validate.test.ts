@@ -79,7 +79,7 @@ function fullConfig(): Spec {
         'net.ipv4.ip_forward': '1',
         'kernel.shmmax': '1000000',
         'fs.mqueue.msg_max': '10',
-        'kernel.hostname': 'x',
+        'kernel.domainname': 'x',
       },
       rootfsPropagation: 'rslave',
       maskedPaths: ['/proc/kcore'],
@@ -179,7 +179,7 @@ describe('validateConfig', () => {
     it('domainname without uts namespace', () =>
       expectError((s) => {
         delete s.hostname;
-        delete s.linux.sysctl['kernel.hostname'];
+        delete s.linux.sysctl['kernel.domainname'];
         s.linux.namespaces = s.linux.namespaces.filter((n: Json) => n.type !== 'uts');
       }, 'domainname'));
     it('hostname too long', () => expectError((s) => (s.hostname = 'a'.repeat(65)), 'hostname', /64/));
@@ -189,7 +189,7 @@ describe('validateConfig', () => {
       expectValid((s) => {
         s.hostname = '';
         delete s.domainname;
-        delete s.linux.sysctl['kernel.hostname'];
+        delete s.linux.sysctl['kernel.domainname'];
         s.linux.namespaces = s.linux.namespaces.filter((n: Json) => n.type !== 'uts');
       }));
   });
@@ -229,8 +229,8 @@ describe('validateConfig', () => {
     it('bind source missing', () => expectError((s) => delete s.mounts[5].source, 'mounts[5].source'));
     it('bind source does not exist', () =>
       expectError((s) => (s.mounts[5].source = '/no/such/dir/here'), 'mounts[5].source', /does not exist/));
-    it('unknown option on a bind mount', () =>
-      expectError((s) => s.mounts[5].options.push('size=10'), 'mounts[5].options[3]', /size=10/));
+    it('filesystem data on a bind mount is accepted (runc passes it to mount(2), which ignores it)', () =>
+      expectValid((s) => s.mounts[5].options.push('mode=755')));
     it('unknown option on tmpfs is data', () => expectValid((s) => s.mounts[1].options.push('nr_inodes=100')));
     it('tmpcopyup is unsupported', () => expectError((s) => s.mounts[1].options.push('tmpcopyup'), 'mounts[1].options[4]', /tmpcopyup/));
     it('option not a string', () => expectError((s) => (s.mounts[1].options = [1]), 'mounts[1].options[0]'));
@@ -240,6 +240,8 @@ describe('validateConfig', () => {
         s.mounts[5].uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
         s.mounts[5].gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
       }));
+    it('mount uidMappings without gidMappings', () =>
+      expectError((s) => (s.mounts[5].uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), 'mounts[5].gidMappings', /both/));
     it('mount mapping size 0', () =>
       expectError((s) => {
         s.mounts[5].uidMappings = [{ containerID: 0, hostID: 1000, size: 0 }];
@@ -250,8 +252,13 @@ describe('validateConfig', () => {
   describe('devices', () => {
     it('unknown type', () => expectError((s) => (s.linux.devices[0].type = 'x'), 'linux.devices[0].type'));
     it('relative path', () => expectError((s) => (s.linux.devices[0].path = 'dev/fuse'), 'linux.devices[0].path'));
-    it('path outside /dev', () => expectError((s) => (s.linux.devices[0].path = '/etc/fuse'), 'linux.devices[0].path', /\/dev/));
-    it('path escaping /dev', () => expectError((s) => (s.linux.devices[0].path = '/dev/../etc/x'), 'linux.devices[0].path'));
+    it('path anywhere in the container, trailing slash allowed (config-linux.md)', () =>
+      expectValid((s) => {
+        s.linux.devices[0].path = '/etc/fuse';
+        s.linux.devices[1].path = '/dev/fifo/';
+      }));
+    it('the root is no device path', () => expectError((s) => (s.linux.devices[0].path = '/dev/..'), 'linux.devices[0].path'));
+    it('duplicate after normalising', () => expectError((s) => (s.linux.devices[1].path = '/dev//fuse/'), 'linux.devices[1].path', /duplicate/));
     it('missing major', () => expectError((s) => delete s.linux.devices[0].major, 'linux.devices[0].major'));
     it('missing minor', () => expectError((s) => delete s.linux.devices[0].minor, 'linux.devices[0].minor'));
     it('fileMode', () => expectError((s) => (s.linux.devices[0].fileMode = 0o10000), 'linux.devices[0].fileMode'));
@@ -266,12 +273,14 @@ describe('validateConfig', () => {
       expectError((s) => (s.linux.namespaces = s.linux.namespaces.filter((n: Json) => n.type !== 'network')), 'linux.sysctl["net.ipv4.ip_forward"]', /network/));
     it('ipc without ipc namespace', () =>
       expectError((s) => (s.linux.namespaces = s.linux.namespaces.filter((n: Json) => n.type !== 'ipc')), 'linux.sysctl["kernel.shmmax"]', /ipc/));
-    it('kernel.hostname without uts namespace', () =>
+    it('kernel.domainname without uts namespace', () =>
       expectError((s) => {
         delete s.hostname;
         delete s.domainname;
         s.linux.namespaces = s.linux.namespaces.filter((n: Json) => n.type !== 'uts');
-      }, 'linux.sysctl["kernel.hostname"]', /uts/));
+      }, 'linux.sysctl["kernel.domainname"]', /uts/));
+    it('kernel.hostname is refused in favour of the hostname field (runc)', () =>
+      expectError((s) => (s.linux.sysctl['kernel.hostname'] = 'x'), 'linux.sysctl["kernel.hostname"]', /hostname/));
     it('value not a string', () => expectError((s) => (s.linux.sysctl['kernel.sem'] = 1), 'linux.sysctl["kernel.sem"]'));
     it('slash separators', () => expectValid((s) => (s.linux.sysctl['net/ipv4/ping_group_range'] = '0 0')));
   });
