@@ -20,6 +20,12 @@ export interface Native {
   bpfProgLoadDevice(insns: Buffer, license: string): number;
   bpfProgAttach(progFd: number, cgroupFd: number, flags?: number, replaceFd?: number): void;
   bpfProgQuery(cgroupFd: number): { flags: number; ids: number[] };
+  /** openat2(2) (O_CLOEXEC added); `resolve` is RESOLVE_* flags. */
+  openat2(dirfd: number, path: string, flags: number, resolve: number): number;
+  /** f_type of fstatfs(2). */
+  fstatfsType(fd: number): number;
+  /** rm -rf of `name` below `dirfd` through directory fds: never follows a symlink, never crosses a mount. */
+  removeTreeAt(dirfd: number, name: string): void;
 }
 
 /** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */
