@@ -33,6 +33,13 @@
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-fno-stack-protector"],
       "ldflags": ["-static", "-s"]
+    },
+    {
+      "target_name": "tsrunc-hookstub",
+      "type": "executable",
+      "sources": ["native/hookstub/main.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "ldflags": ["-static", "-s"]
     }
   ]
 }

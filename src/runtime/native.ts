@@ -52,3 +52,8 @@ export function native(): Native {
 export function initHelperPath(): string {
   return path.join(packageRoot(), 'build', 'Release', 'tsrunc-init');
 }
+
+/** The stub create runs hooks through (native/hookstub): they exec only once the journal lists them. */
+export function hookStubPath(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'tsrunc-hookstub');
+}

@@ -16,11 +16,14 @@ export interface CgroupOptions {
   mount?: MountInfo;
 }
 
-/** Told about each directory before it is made and once it exists (a write-ahead record, state/journal). */
+/**
+ * Told about each cgroup (its path in the hierarchy) before it is made and once it exists, so that a
+ * write-ahead record (state/journal) can undo a create killed in between.
+ */
 export interface CgroupMkdirObserver {
   /** `leaf`: the container's own cgroup (not a parent shared with other containers). */
-  before(dir: string, leaf: boolean): void;
-  made(dir: string, inode: number, leaf: boolean): void;
+  before(path: string, leaf: boolean): void;
+  made(path: string, inode: number, leaf: boolean): void;
 }
 
 export interface CreateOptions extends CgroupOptions {
@@ -98,7 +101,8 @@ export class Cgroup {
       cur = posix.join(cur, part);
       if (existsSync(cur)) continue;
       const leaf = cur === this.dir;
-      observer?.before(cur, leaf);
+      const path = posix.join(this.path, posix.relative(this.dir, cur));
+      observer?.before(path, leaf);
       try {
         mkdirSync(cur);
       } catch (e) {
@@ -106,7 +110,7 @@ export class Cgroup {
         throw e;
       }
       this.created.push(cur);
-      if (observer) observer.made(cur, cgroupInode(cur) ?? 0, leaf);
+      if (observer) observer.made(path, cgroupInode(cur) ?? 0, leaf);
     }
   }
 

@@ -27,6 +27,11 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     opts.warn?.(w);
   };
   const dir = store.lockAny(id);
+  if (!dir) {
+    // runc: with --force, a container that does not exist is deleted already
+    if (opts.force) return warnings;
+    throw new RuntimeError(`container ${id} does not exist`);
+  }
   if (!dir.complete()) {
     try {
       if (!opts.force) throw new RuntimeError(`container ${id} does not exist`);

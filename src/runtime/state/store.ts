@@ -77,6 +77,7 @@ export class StateStore {
   /** Locks an existing container's directory (waits for other tsrunc commands on it). */
   lock(id: string): LockedDir {
     const locked = this.lockAny(id);
+    if (!locked) throw notExist(id);
     if (!locked.complete()) {
       locked.release();
       throw notExist(id);
@@ -86,18 +87,25 @@ export class StateStore {
 
   /**
    * Locks a container's directory whether or not its create finished (delete --force of a create
-   * killed mid-way). Holding the lock proves no create is still running on it.
+   * killed mid-way). Holding the lock proves no create is still running on it. Undefined: no such directory.
    */
-  lockAny(id: string): LockedDir {
+  lockAny(id: string): LockedDir | undefined {
     const dir = this.dir(id);
-    if (!this.checkRoot()) throw notExist(id);
+    if (!this.checkRoot()) return undefined;
+    let locked: LockedDir;
     try {
-      return LockedDir.open(this.root, dir, id);
+      locked = LockedDir.open(this.root, dir, id);
     } catch (err) {
-      // A concurrent delete may have removed it while we waited for the lock.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notExist(id);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    // A concurrent delete may have removed it while we waited for the lock (and a create made it anew).
+    const now = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!now || now.ino !== fs.fstatSync(locked.fd).ino) {
+      locked.release();
+      return undefined;
+    }
+    return locked;
   }
 
   /** Ids of all containers with a state file. */
