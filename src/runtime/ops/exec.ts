@@ -8,6 +8,7 @@ import { Msg } from '../plan/ops';
 import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
 import { type ConsoleTarget, openConsole } from './console';
+import { recordCgroup } from './container-cgroup';
 import { ociState } from './state';
 import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './seccomp-listener';
 import { stdioFds, waitExitStatus, writePidFile } from './process-io';
@@ -96,7 +97,8 @@ export async function exec(opts: ExecOptions): Promise<number> {
   });
 
   if (!opts.detach) native().setChildSubreaper();
-  const cgroupFd = record.cgroupDir ? fs.openSync(record.cgroupDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
+  // state.json is untrusted: the cgroup is opened checked, beneath the cgroup2 mount (container-cgroup.ts)
+  const cgroupFd = recordCgroup(record)?.fd() ?? -1;
   let session: HelperSession;
   try {
     session = HelperSession.spawn(fds, cgroupFd);
