@@ -64,8 +64,10 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
     crashPoint('state-written');
     if (opts.pidFile) {
       const content = String(record.pid);
-      journal.append({ op: 'file', path: path.resolve(pidFileTemp(opts.pidFile)), content, temp: true });
-      journal.append({ op: 'file', path: path.resolve(opts.pidFile), content });
+      journal.append(
+        { op: 'file', path: path.resolve(pidFileTemp(opts.pidFile)), content, temp: true },
+        { op: 'file', path: path.resolve(opts.pidFile), content },
+      );
       writePidFile(opts.pidFile, record.pid);
       crashPoint('pid-file');
     }

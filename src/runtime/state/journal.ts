@@ -1,7 +1,9 @@
 // The write-ahead record of a container's state directory: before create (or the shim) makes anything on
 // the host, it appends what it is about to make to <dir>/journal, so that `delete --force` can undo a
 // create killed at any instant (state/undo.ts). One JSON object per line, each appended with a single
-// write(2) on an O_APPEND fd and fdatasync'd. The file is as untrusted as state.json: readJournal checks
+// write(2) on an O_APPEND fd: a killed process loses nothing it wrote. Only entries for things that
+// outlive a machine crash (files) are fsync'd: cgroups and processes do not survive a reboot, and an
+// fsync costs ~3 ms on a disk-backed /run. The file is as untrusted as state.json: readJournal checks
 // every entry, and undo only removes what still is what the entry describes.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,7 +30,10 @@ export type JournalEntry =
 
 /** An append-only journal, open for writing. */
 export class Journal {
+  private dirSynced = false;
+
   private constructor(
+    readonly dir: string,
     readonly file: string,
     private fd: number,
   ) {}
@@ -38,15 +43,17 @@ export class Journal {
     const file = path.join(dir, JOURNAL_FILE);
     const c = fs.constants;
     const fd = fs.openSync(file, c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_APPEND | c.O_NOFOLLOW, 0o600);
-    syncDir(dir); // the journal itself survives a machine crash
-    return new Journal(file, fd);
+    return new Journal(dir, file, fd);
   }
 
-  /** Appends one entry, durably, before the thing it describes is made. */
-  append(entry: JournalEntry): void {
+  /** Appends entries (one write) before the things they describe are made; durably when those outlive a reboot. */
+  append(...entries: JournalEntry[]): void {
     if (this.fd < 0) throw new RuntimeError('journal already closed');
-    fs.writeSync(this.fd, JSON.stringify(entry) + '\n');
+    fs.writeSync(this.fd, entries.map((e) => JSON.stringify(e) + '\n').join(''));
+    if (!entries.some((e) => e.op === 'file')) return;
     fs.fdatasyncSync(this.fd);
+    if (!this.dirSynced) syncDir(this.dir); // the journal's own name, once
+    this.dirSynced = true;
   }
 
   /** Records a process just started (its start time tells it from a later one with the same pid). */
