@@ -102,7 +102,8 @@ export function readJournal(dir: string): JournalEntry[] {
   try {
     const fd = fs.openSync(path.join(dir, JOURNAL_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
-      if (!fs.fstatSync(fd).isFile() || fs.fstatSync(fd).size > MAX_JOURNAL) throw new RuntimeError(`${dir}/${JOURNAL_FILE}: not a journal`);
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.size > MAX_JOURNAL) throw new RuntimeError(`${dir}/${JOURNAL_FILE}: not a journal`);
       text = fs.readFileSync(fd, 'utf8');
     } finally {
       fs.closeSync(fd);
@@ -112,8 +113,7 @@ export function readJournal(dir: string): JournalEntry[] {
     throw err;
   }
   const lines = text.split('\n');
-  const torn = lines.pop(); // '' after the final newline, else a line cut short by a kill
-  void torn;
+  lines.pop(); // '' after the final newline, else a line cut short by a kill: never acted on
   return lines.map((line, i) => checkEntry(line, `${dir}/${JOURNAL_FILE}:${i + 1}`));
 }
 
