@@ -8,7 +8,8 @@
         "native/addon/fdio.cc",
         "native/addon/process.cc",
         "native/addon/bpf.cc",
-        "native/addon/mount.cc"
+        "native/addon/mount.cc",
+        "native/addon/fsat.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
@@ -37,6 +38,13 @@
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-fno-stack-protector"],
+      "ldflags": ["-static", "-s"]
+    },
+    {
+      "target_name": "tsrunc-hookstub",
+      "type": "executable",
+      "sources": ["native/hookstub/main.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
       "ldflags": ["-static", "-s"]
     }
   ]

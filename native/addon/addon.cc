@@ -17,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterProcess(env, exports);
   RegisterBpf(env, exports);
   RegisterMount(env, exports);
+  RegisterFsat(env, exports);
   return exports;
 }
 

@@ -2,6 +2,7 @@
 // (createContainer and startContainer run inside the container: tsrunc-init's OP_HOOK.)
 import type { Hook, Spec } from './config/types';
 import { RuntimeError } from './errors';
+import { hookStubPath } from './native';
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -30,10 +31,11 @@ export class HookError extends RuntimeError {
 const OUTPUT_LIMIT = 1024;
 
 /** Runs one hook with the state JSON on stdin; resolves when it exits 0, else throws a HookError. */
-export async function runHook(hook: Hook, where: string, state: HookState): Promise<void> {
+export async function runHook(hook: Hook, where: string, state: HookState, onSpawn?: (pid: number) => void): Promise<void> {
   // Loaded only when a container has hooks: child_process costs every CLI call a few ms. (Not import():
   // the CLI bundle's builtin interop rewrite turns `() => __toESM(require(..))` into a syntax error.)
   const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
+  const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
   const args = hook.args?.length ? hook.args : [hook.path];
   // Without `env` a hook inherits the runtime's environment, as runc's do; `env: []` means an empty one.
   let env: NodeJS.ProcessEnv = process.env;
@@ -45,7 +47,25 @@ export async function runHook(hook: Hook, where: string, state: HookState): Prom
     }
   }
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(hook.path, args.slice(1), { argv0: args[0], env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // With onSpawn (create's write-ahead journal), the hook runs through a stub that execs it only once
+    // its pid is recorded: a create killed in between leaves no hook behind that delete cannot find.
+    if (onSpawn) {
+      try {
+        fs.accessSync(hook.path, fs.constants.X_OK);
+      } catch (err) {
+        reject(new HookError(where, `exec ${hook.path}: ${errnoText(err as NodeJS.ErrnoException)}`));
+        return;
+      }
+    }
+    const child = onSpawn
+      ? spawn(hookStubPath(), [hook.path, ...args], { env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] })
+      : spawn(hook.path, args.slice(1), { argv0: args[0], env, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (onSpawn && child.pid) {
+      onSpawn(child.pid);
+      const go = child.stdio[3] as import('node:stream').Writable;
+      go.on('error', () => undefined);
+      go.end('g');
+    }
     let output = '';
     const keep = (chunk: Buffer) => {
       if (output.length < OUTPUT_LIMIT) output += chunk.toString('utf8');
@@ -90,8 +110,8 @@ export async function runHook(hook: Hook, where: string, state: HookState): Prom
 }
 
 /** Runs the hooks of one kind in order; the first failure stops them and is thrown. */
-export async function runHooks(kind: HookKind, hooks: Hook[] | undefined, state: HookState): Promise<void> {
-  for (const [i, hook] of (hooks ?? []).entries()) await runHook(hook, `hooks.${kind}[${i}]`, state);
+export async function runHooks(kind: HookKind, hooks: Hook[] | undefined, state: HookState, onSpawn?: (pid: number) => void): Promise<void> {
+  for (const [i, hook] of (hooks ?? []).entries()) await runHook(hook, `hooks.${kind}[${i}]`, state, onSpawn);
 }
 
 /** Runs every hook of one kind whatever fails (poststop); returns the failures as warnings. */
@@ -121,10 +141,10 @@ export const STATE_SYNC = 'state';
  * create's answer to tsrunc-init's OP_SYNC messages about hooks, as the payload of the go-ahead;
  * undefined for a name that is not about hooks. Throws when a hook fails.
  */
-export async function answerHookSync(name: string, spec: Spec, state: HookState): Promise<string | undefined> {
+export async function answerHookSync(name: string, spec: Spec, state: HookState, onSpawn?: (pid: number) => void): Promise<string | undefined> {
   if (name === CREATE_RUNTIME_SYNC) {
-    await runHooks('prestart', spec.hooks?.prestart, state);
-    await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+    await runHooks('prestart', spec.hooks?.prestart, state, onSpawn);
+    await runHooks('createRuntime', spec.hooks?.createRuntime, state, onSpawn);
     return '';
   }
   if (name === STATE_SYNC) return JSON.stringify(state);

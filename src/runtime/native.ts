@@ -21,6 +21,12 @@ export interface Native {
   bpfProgAttach(progFd: number, cgroupFd: number, flags?: number, replaceFd?: number): void;
   bpfProgQuery(cgroupFd: number): { flags: number; ids: number[] };
   umountDetach(path: string): void;
+  /** openat2(2) (O_CLOEXEC added); `resolve` is RESOLVE_* flags. */
+  openat2(dirfd: number, path: string, flags: number, resolve: number): number;
+  /** f_type of fstatfs(2). */
+  fstatfsType(fd: number): number;
+  /** rm -rf of `name` below `dirfd` through directory fds: never follows a symlink, never crosses a mount. */
+  removeTreeAt(dirfd: number, name: string): void;
 }
 
 /** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */
@@ -46,4 +52,9 @@ export function native(): Native {
 
 export function initHelperPath(): string {
   return path.join(packageRoot(), 'build', 'Release', 'tsrunc-init');
+}
+
+/** The stub create runs hooks through (native/hookstub): they exec only once the journal lists them. */
+export function hookStubPath(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'tsrunc-hookstub');
 }

@@ -1,10 +1,12 @@
 // The container's cgroup v2 directory: create (enabling controllers on the way), apply, freeze, kill, remove.
-import { constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync } from 'node:fs';
+// Only a cgroup tsrunc made is ever killed as a whole or removed: a pre-existing one (linux.cgroupsPath
+// naming a cgroup of the host) may hold processes that are not the container's.
+import { closeSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
 import { RuntimeError } from '../errors';
-import { errnoCode, parseKeyValues, readCgroupFile, readOptional, sleep, writeCgroupFile } from './fsutil';
+import { cgroupInode, errnoCode, openCgroupFile, parseKeyValues, readCgroupFile, readOptional, sleep, writeCgroupFile } from './fsutil';
 import { cgroup2Mount, type MountInfo } from './mountinfo';
-import { cgroupDir } from './path';
+import { cgroupDir, checkCgroupPath } from './path';
 import { requiredControllers, resourceWrites, type CgroupWrite } from './resources';
 import { readStats, type Stats } from './stats';
 import type { LinuxResources } from './types';
@@ -14,10 +16,21 @@ export interface CgroupOptions {
   mount?: MountInfo;
 }
 
+/**
+ * Told about each cgroup (its path in the hierarchy) before it is made and once it exists, so that a
+ * write-ahead record (state/journal) can undo a create killed in between.
+ */
+export interface CgroupMkdirObserver {
+  /** `leaf`: the container's own cgroup (not a parent shared with other containers). */
+  before(path: string, leaf: boolean): void;
+  made(path: string, inode: number, leaf: boolean): void;
+}
+
 export interface CreateOptions extends CgroupOptions {
   resources?: LinuxResources;
   /** JSON path of `resources`, for errors. */
   where?: string;
+  observer?: CgroupMkdirObserver;
 }
 
 export interface OpenOptions extends CgroupOptions {
@@ -47,7 +60,7 @@ export class Cgroup {
     const cg = new Cgroup(path, cgroupDir(path, mount), []);
     const enabled: [string, string][] = [];
     try {
-      cg.makeDirs(top, needed, enabled);
+      cg.makeDirs(top, needed, enabled, opts.observer);
       cg.apply(opts.resources, where);
     } catch (e) {
       cg.rollback(enabled);
@@ -56,14 +69,30 @@ export class Cgroup {
     return cg;
   }
 
-  /** An existing cgroup. */
+  /**
+   * An existing cgroup. `path` and `created` may come from state.json: both are checked (normalized,
+   * below the cgroup2 mount; `created` only the cgroup itself and its ancestors).
+   */
   static open(path: string, opts: OpenOptions = {}): Cgroup {
-    const dir = cgroupDir(path, opts.mount ?? cgroup2Mount());
-    return new Cgroup(path, dir, opts.created ?? []);
+    const mount = opts.mount ?? cgroup2Mount();
+    const dir = cgroupDir(path, mount);
+    const created = opts.created ?? [];
+    if (!Array.isArray(created)) throw new RuntimeError('invalid list of created cgroups');
+    for (const d of created) {
+      checkCgroupPath(d, 'created cgroup');
+      if (d !== dir && !dir.startsWith(d + '/')) throw new RuntimeError(`invalid created cgroup ${d}: not ${dir} or one of its parents`);
+      if (!d.startsWith(mount.mountPoint + '/')) throw new RuntimeError(`invalid created cgroup ${d}: outside ${mount.mountPoint}`);
+    }
+    return new Cgroup(path, dir, [...created]);
+  }
+
+  /** Whether this object (or the create it was recorded from) made the container's cgroup itself. */
+  get ownsDir(): boolean {
+    return this.created.includes(this.dir);
   }
 
   /** mkdir each missing component below `top`, enabling `needed` in every ancestor's subtree_control. */
-  private makeDirs(top: string, needed: string[], enabled: [string, string][]): void {
+  private makeDirs(top: string, needed: string[], enabled: [string, string][], observer?: CgroupMkdirObserver): void {
     const rel = posix.relative(top, this.dir);
     if (!rel || rel.startsWith('..')) throw new RuntimeError(`cgroup ${this.path} is not below ${top}`);
     let cur = top;
@@ -71,8 +100,17 @@ export class Cgroup {
       enableControllers(cur, needed, enabled);
       cur = posix.join(cur, part);
       if (existsSync(cur)) continue;
-      mkdirSync(cur);
+      const leaf = cur === this.dir;
+      const path = posix.join(this.path, posix.relative(this.dir, cur));
+      observer?.before(path, leaf);
+      try {
+        mkdirSync(cur);
+      } catch (e) {
+        if (errnoCode(e) === 'EEXIST') continue; // someone else's, made just now
+        throw e;
+      }
       this.created.push(cur);
+      if (observer) observer.made(path, cgroupInode(cur) ?? 0, leaf);
     }
   }
 
@@ -94,7 +132,7 @@ export class Cgroup {
 
   /** An O_RDONLY|O_DIRECTORY fd of the directory, for clone3's CLONE_INTO_CGROUP. Caller closes it. */
   fd(): number {
-    return openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    return openCgroupFile(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
   }
 
   /** Move process `pid` into this cgroup. */
@@ -196,14 +234,22 @@ export class Cgroup {
   }
 
   stats(): Stats {
-    return readStats(this.dir);
+    return readStats(this.dir, (name) => readOptional(posix.join(this.dir, name)));
   }
 
-  /** Kill leftovers, remove the cgroup (and sub-cgroups), then the parents `create` made, if empty. */
-  async remove(): Promise<void> {
-    if (existsSync(this.dir)) {
-      if (this.pids().length || this.events().get('populated') === 1) await this.kill();
-      removeTree(this.dir);
+  /**
+   * A cgroup tsrunc made: kill what is left in it (the container's processes only: nobody else's can be
+   * there) and remove it with its sub-cgroups. A pre-existing one is never killed or removed; `warn`
+   * hears when it still has processes (runc's behaviour). Then the parents `create` made, if empty.
+   */
+  async remove(warn?: (message: string) => void): Promise<void> {
+    if (this.ownsDir) {
+      if (this.exists()) {
+        if (this.pids().length || this.events().get('populated') === 1) await this.kill();
+        removeTree(this.dir);
+      }
+    } else if (this.exists() && (this.pids().length || this.events().get('populated') === 1)) {
+      warn?.(`cgroup ${this.path} was not made by tsrunc and is not empty: left in place`);
     }
     for (const d of [...this.created].reverse()) if (d !== this.dir) rmdirQuiet(d);
   }
@@ -243,11 +289,21 @@ function collectPids(dir: string): number[] {
 }
 
 function subdirs(dir: string): string[] {
+  let fd: number;
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    fd = openCgroupFile(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return [];
     throw e;
+  }
+  try {
+    // through the checked fd: the path itself is not walked again
+    return readdirSync(`/proc/self/fd/${fd}`, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return [];
+    throw e;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -34,8 +34,20 @@ export function resolveCgroupPath(cgroupsPath: string | undefined, id: string, o
   return normal;
 }
 
+/**
+ * Throws unless `path` is absolute and normalized: no "." or ".." components, no "//", no trailing
+ * "/". Paths read back from state.json are untrusted; posix.join would resolve a ".." out of cgroupfs.
+ */
+export function checkCgroupPath(path: unknown, what = 'cgroup path'): asserts path is string {
+  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0') || posix.normalize(path) !== path ||
+      (path.length > 1 && path.endsWith('/'))) {
+    throw new RuntimeError(`invalid ${what} ${JSON.stringify(path)}: not an absolute normalized path`);
+  }
+}
+
 /** The directory of cgroup `path` (absolute in the hierarchy) under the cgroup2 mount. */
 export function cgroupDir(path: string, mount: MountInfo = cgroup2Mount()): string {
+  checkCgroupPath(path);
   const root = mount.root === '/' ? '' : mount.root;
   if (root && path !== root && !path.startsWith(root + '/')) {
     throw new RuntimeError(`cgroup ${path} is outside the cgroup2 mount at ${mount.mountPoint} (root ${mount.root})`);

@@ -1,8 +1,11 @@
 // Cgroup v2 statistics in the JSON shape of `runc events --stats` (runc's types.Stats): field names,
 // units (cpu in ns) and omitted zero fields as runc prints them. "max" limits become 2^64-1.
 import { posix } from 'node:path';
-import { readdirSync } from 'node:fs';
-import { parseKeyValues, readOptional } from './fsutil';
+import { readdirSync, readFileSync } from 'node:fs';
+import { errnoCode, parseKeyValues } from './fsutil';
+
+/** Reads a file of the cgroup by name; undefined when it does not exist. */
+export type CgroupReader = (name: string) => string | undefined;
 
 /** uint64 values that do not fit a double exactly (unlimited = 2^64-1) are bigints. */
 export type U64 = number | bigint;
@@ -53,8 +56,8 @@ function limit(text: string | undefined): U64 {
   return text.trim() === 'max' ? U64_MAX : num(text);
 }
 
-function cpuStats(dir: string): Stats['cpu'] {
-  const s = parseKeyValues(readOptional(posix.join(dir, 'cpu.stat')));
+function cpuStats(read: CgroupReader): Stats['cpu'] {
+  const s = parseKeyValues(read('cpu.stat'));
   const us = (k: string) => (s.get(k) ?? 0) * 1000;
   return {
     usage: omitEmpty({ total: us('usage_usec'), kernel: us('system_usec'), user: us('user_usec') }, ['kernel', 'user']),
@@ -64,8 +67,7 @@ function cpuStats(dir: string): Stats['cpu'] {
 
 const ENTRY = ['limit', 'failcnt']; // memoryEntry fields runc always prints
 
-function memoryStats(dir: string): Stats['memory'] {
-  const f = (n: string) => readOptional(posix.join(dir, n));
+function memoryStats(f: CgroupReader): Stats['memory'] {
   const raw = Object.fromEntries(parseKeyValues(f('memory.stat')));
   const events = parseKeyValues(f('memory.events'));
   const usage = num(f('memory.current'));
@@ -84,9 +86,9 @@ function memoryStats(dir: string): Stats['memory'] {
   }, ['usage', 'swap', 'kernel', 'kernelTCP']) as Stats['memory'];
 }
 
-function pidsStats(dir: string): Stats['pids'] {
-  const max = limit(readOptional(posix.join(dir, 'pids.max')));
-  return omitEmpty({ current: num(readOptional(posix.join(dir, 'pids.current'))), limit: typeof max === 'bigint' ? 0 : max });
+function pidsStats(read: CgroupReader): Stats['pids'] {
+  const max = limit(read('pids.max'));
+  return omitEmpty({ current: num(read('pids.current')), limit: typeof max === 'bigint' ? 0 : max });
 }
 
 /** io.stat lines "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." -> runc's Read/Write entries. */
@@ -109,7 +111,7 @@ export function parseIoStat(text: string | undefined): Stats['blkio'] {
   return omitEmpty({ ioServiceBytesRecursive: bytes, ioServicedRecursive: ios });
 }
 
-function hugetlbStats(dir: string): Stats['hugetlb'] {
+function hugetlbStats(dir: string, read: CgroupReader): Stats['hugetlb'] {
   const out: Stats['hugetlb'] = {};
   let names: string[] = [];
   try {
@@ -120,21 +122,33 @@ function hugetlbStats(dir: string): Stats['hugetlb'] {
   for (const n of names) {
     const m = /^hugetlb\.([^.]+)\.current$/.exec(n);
     if (!m) continue;
-    const events = parseKeyValues(readOptional(posix.join(dir, `hugetlb.${m[1]}.events`)));
-    out[m[1]] = omitEmpty({ usage: num(readOptional(posix.join(dir, n))), failcnt: events.get('max') ?? 0 }, ['failcnt']);
+    const events = parseKeyValues(read(`hugetlb.${m[1]}.events`));
+    out[m[1]] = omitEmpty({ usage: num(read(n)), failcnt: events.get('max') ?? 0 }, ['failcnt']);
   }
   return out;
 }
 
-/** Read every statistic of the cgroup at `dir`; controllers that are not enabled give zeros. */
-export function readStats(dir: string): Stats {
+/**
+ * Read every statistic of the cgroup at `dir`; controllers that are not enabled give zeros. `read`
+ * defaults to plain files (tests); Cgroup passes its checked cgroupfs reader.
+ */
+export function readStats(dir: string, read: CgroupReader = (n) => readPlain(posix.join(dir, n))): Stats {
   return {
-    cpu: cpuStats(dir),
-    memory: memoryStats(dir),
-    pids: pidsStats(dir),
-    blkio: parseIoStat(readOptional(posix.join(dir, 'io.stat'))),
-    hugetlb: hugetlbStats(dir),
+    cpu: cpuStats(read),
+    memory: memoryStats(read),
+    pids: pidsStats(read),
+    blkio: parseIoStat(read('io.stat')),
+    hugetlb: hugetlbStats(dir, read),
   };
+}
+
+function readPlain(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
 }
 
 /** JSON text of `value` with bigints printed as plain integers (Go's uint64). */

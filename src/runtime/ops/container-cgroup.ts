@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '../config/types';
 import { compileDeviceFilter, defaultAllowedDevices, DEVICE_PROG_LICENSE } from '../cgroups/devices';
-import { Cgroup } from '../cgroups/manager';
+import { Cgroup, type CgroupMkdirObserver } from '../cgroups/manager';
 import { resolveCgroupPath } from '../cgroups/path';
 import type { DeviceRule } from '../cgroups/types';
 import { native } from '../native';
@@ -15,10 +15,10 @@ const BPF_F_ALLOW_MULTI = 2;
  * An unprivileged caller without a delegated cgroup runs the container without one, as runc does,
  * unless the config asks for limits.
  */
-export function createContainerCgroup(spec: Spec, id: string, rootless: boolean): Cgroup | undefined {
+export function createContainerCgroup(spec: Spec, id: string, rootless: boolean, observer?: CgroupMkdirObserver): Cgroup | undefined {
   let cgroup: Cgroup;
   try {
-    cgroup = Cgroup.create(resolveCgroupPath(spec.linux?.cgroupsPath, id), { resources: spec.linux?.resources, where: 'linux.resources' });
+    cgroup = Cgroup.create(resolveCgroupPath(spec.linux?.cgroupsPath, id), { resources: spec.linux?.resources, where: 'linux.resources', observer });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (rootless && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') && !hasLimits(spec)) return undefined;
@@ -61,13 +61,14 @@ function attachDeviceFilter(cgroup: Cgroup, rules: DeviceRule[]): void {
 }
 
 /**
- * Removes the container's cgroup, and the shared default parent (/tsrunc) once the last container
- * using it has gone: only the container that made a directory would otherwise try.
+ * Removes the container's cgroup if tsrunc made it (a pre-existing one stays: `warn` hears when it is
+ * not empty), and the shared default parent (/tsrunc) once the last container using it has gone: only
+ * the container that made a directory would otherwise try.
  */
-export async function removeContainerCgroup(record: ContainerRecord): Promise<void> {
+export async function removeContainerCgroup(record: ContainerRecord, warn?: (message: string) => void): Promise<void> {
   const cgroup = recordCgroup(record);
   if (!cgroup) return;
-  await cgroup.remove();
+  await cgroup.remove(warn);
   if (record.cgroupPath === defaultCgroupPath(record.id)) removeSharedParent(cgroup.dir);
 }
 
@@ -79,11 +80,17 @@ function removeSharedParent(dir: string): void {
   }
 }
 
-/** What a create killed before it wrote its state may have left: the cgroup at the default path. */
+/**
+ * A state directory without a journal (a create killed before it began one, or an older tsrunc's): its
+ * default cgroup goes if it is empty. Nothing proves it is ours, so nothing in it is killed.
+ */
 export async function removeDefaultCgroupOf(id: string): Promise<void> {
   const cgroup = Cgroup.open(defaultCgroupPath(id));
-  if (!fs.existsSync(cgroup.dir)) return;
-  await cgroup.remove();
+  try {
+    fs.rmdirSync(cgroup.dir);
+  } catch {
+    return; // absent, or in use
+  }
   removeSharedParent(cgroup.dir);
 }
 

@@ -15,12 +15,13 @@ import { createContainerCgroup } from './container-cgroup';
 import { validateId } from '../state/id';
 import type { ContainerRecord } from '../state/record';
 import { processStartTime } from '../state/status';
+import { crashPoint, type Journal } from '../state/journal';
 import { StateStore, type LockedDir } from '../state/store';
 import { ociState } from './state';
 import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './seccomp-listener';
 import { killAndWait } from './kill';
 import { type ConsoleTarget, type OpenConsole, openConsole } from './console';
-import { stdioFds, writePidFile } from './process-io';
+import { pidFileTemp, stdioFds, writePidFile } from './process-io';
 import { checkPreservedFds, withListenEnv } from './preserve-fds';
 import { recordHostMounts, undoHostMounts } from './host-mounts';
 
@@ -51,7 +52,10 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.listenFds) spec.process.env = withListenEnv(spec.process.env, opts.listenFds);
 
   const store = new StateStore(opts.root);
+  // Write-ahead: from here on, everything made on the host is first recorded in dir.journal.
   const dir = store.createDir(opts.id);
+  const journal = dir.journal!;
+  crashPoint('state-dir');
   let cgroup: Cgroup | undefined;
   let session: HelperSession | undefined;
   let console: OpenConsole | undefined;
@@ -60,13 +64,24 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   const sharedMountNs = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
   try {
     if (sharedMountNs) recordHostMounts(dir.path, rootfs);
-    cgroup = createContainerCgroup(spec, opts.id, rootless());
+    cgroup = createContainerCgroup(spec, opts.id, rootless(), journal.cgroupObserver());
+    crashPoint('cgroup');
     if (spec.process.terminal) console = openConsole(opts.console);
     const record = await spawnInit(spec, rootfs, opts, dir, cgroup, console, (s) => (session = s), (pid) => (initPid = pid));
     record.bundle = bundle;
     record.rootfs = rootfs;
+    crashPoint('ready');
     dir.write(record);
-    if (opts.pidFile) writePidFile(opts.pidFile, record.pid);
+    crashPoint('state-written');
+    if (opts.pidFile) {
+      const content = String(record.pid);
+      journal.append(
+        { op: 'file', path: path.resolve(pidFileTemp(opts.pidFile)), content, temp: true },
+        { op: 'file', path: path.resolve(opts.pidFile), content },
+      );
+      writePidFile(opts.pidFile, record.pid);
+      crashPoint('pid-file');
+    }
     // The payload is what a seccomp listener gets with the notify fd when the filter is loaded after start.
     const listening = spec.linux?.seccomp?.listenerPath !== undefined;
     session!.send(Msg.GO, JSON.stringify(listening ? processState(spec, record.pid, ociState(record, 'created')) : ociState(record, 'created')));
@@ -131,9 +146,12 @@ async function spawnInit(
   if (console) fds.push(console.helperFd);
   if (listenerFd >= 0) fds.push(listenerFd);
   const cgroupFd = cgroup ? cgroup.fd() : -1;
+  const journal = dir.journal as Journal;
   let session: HelperSession;
   try {
     session = HelperSession.spawn(fds, cgroupFd);
+    journal.process(session.pid, 'helper');
+    crashPoint('helper');
   } finally {
     fs.closeSync(stateDirFd);
     if (listenerFd >= 0) fs.closeSync(listenerFd);
@@ -153,6 +171,8 @@ async function spawnInit(
     } else if (msg.tag === Msg.PID) {
       pid = Number(msg.payload);
       onPid(pid);
+      journal.process(pid, 'init');
+      crashPoint('init-pid');
       // Once the first helper is gone the init has been reparented (to us when we are a subreaper).
       await session.reapFirst();
     } else if (msg.tag === Msg.SYNC && msg.payload === SECCOMP_LISTENER_SYNC) {
@@ -162,7 +182,11 @@ async function spawnInit(
     } else if (msg.tag === Msg.SYNC) {
       // Hooks: prestart and createRuntime run here; "state" fetches what createContainer hooks read.
       const state = { ociVersion: spec.ociVersion, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
-      session.send(Msg.GO, (await answerHookSync(msg.payload, spec, state)) ?? '');
+      const onHook = (hookPid: number) => {
+        journal.process(hookPid, 'hook');
+        crashPoint('hook');
+      };
+      session.send(Msg.GO, (await answerHookSync(msg.payload, spec, state, onHook)) ?? '');
     } else if (msg.tag === Msg.READY) {
       break;
     }

@@ -9,6 +9,9 @@ import { Msg } from '../plan/ops';
 import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
 import { type ConsoleTarget, openConsole } from './console';
+import { recordCgroup } from './container-cgroup';
+import { Cgroup } from '../cgroups';
+import type { ContainerRecord } from '../state/record';
 import { ociState } from './state';
 import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './seccomp-listener';
 import { stdioFds, waitExitStatus, writePidFile } from './process-io';
@@ -116,7 +119,8 @@ export async function exec(opts: ExecOptions): Promise<number> {
   });
 
   if (!opts.detach) native().setChildSubreaper();
-  const cgroupFd = cgroupDir ? fs.openSync(cgroupDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
+  // state.json is untrusted: cgroups are opened checked, beneath the cgroup2 mount (container-cgroup.ts)
+  const cgroupFd = execCgroupFd(record, cgroupDir, opts.subCgroup);
   let session: HelperSession;
   try {
     session = HelperSession.spawn(fds, cgroupFd);
@@ -157,6 +161,13 @@ export async function exec(opts: ExecOptions): Promise<number> {
   }
 }
 
+
+/** An fd of the container's cgroup or of the checked sub-cgroup, opened beneath the cgroup2 mount. */
+function execCgroupFd(record: ContainerRecord, cgroupDir: string, sub: string | undefined): number {
+  const cgroup = recordCgroup(record);
+  if (!cgroup || sub === undefined || !record.cgroupPath) return cgroup?.fd() ?? -1;
+  return Cgroup.open(path.posix.join(record.cgroupPath, path.posix.relative(record.cgroupDir, cgroupDir))).fd();
+}
 
 /** The cgroup the process starts in (CLONE_INTO_CGROUP): the container's, or an existing sub-cgroup of it. */
 function execCgroupDir(cgroupDir: string, sub: string | undefined): string {

@@ -13,9 +13,14 @@ export function stdioFds(): number[] {
   });
 }
 
+/** The temporary writePidFile renames into place. */
+export function pidFileTemp(file: string): string {
+  return `${file}.tmp-${process.pid}`;
+}
+
 /** Written atomically: engines read the file as soon as it appears. */
 export function writePidFile(file: string, pid: number): void {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = pidFileTemp(file);
   fs.writeFileSync(tmp, String(pid));
   fs.renameSync(tmp, file);
 }

@@ -3,18 +3,47 @@ import path from 'node:path';
 import { RuntimeError } from '../errors';
 import { native } from '../native';
 import { validateId } from './id';
+import { Journal } from './journal';
 import type { ContainerRecord } from './record';
 
 export const START_SOCKET = 'start.sock';
 const STATE_FILE = 'state.json';
 
+/**
+ * Refuses a state root or state directory that someone else could write: its contents (state.json, the
+ * journal) decide what tsrunc kills and removes, and a subdirectory swapped for a symlink could redirect
+ * a removal (issue 13).
+ */
+export function checkPrivate(st: fs.Stats, what: string, where: string): void {
+  const euid = process.geteuid?.() ?? 0;
+  if (!st.isDirectory()) throw new RuntimeError(`${what} ${where} is not a directory`);
+  if (st.uid !== euid) throw new RuntimeError(`${what} ${where} is owned by uid ${st.uid}, not by us (uid ${euid}): refusing to use it`);
+  if (st.mode & 0o022) {
+    throw new RuntimeError(`${what} ${where} is writable by group or others (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): refusing to use it`);
+  }
+}
+
 /** The state root (`--root`): one directory per container. */
 export class StateStore {
   constructor(readonly root: string) {}
 
-  /** Creates the root (0700) when missing. */
+  /** Creates the root (0700) when missing; refuses one that is not private to us. */
   ensureRoot(): void {
     fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    this.checkRoot();
+  }
+
+  /** Throws unless the root is ours and nobody else can write it; false when there is none. */
+  checkRoot(): boolean {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    checkPrivate(st, 'state root', this.root);
+    return true;
   }
 
   dir(id: string): string {
@@ -22,7 +51,10 @@ export class StateStore {
     return path.join(this.root, id);
   }
 
-  /** Makes the container's directory; fails when the id is taken. Returns it locked. */
+  /**
+   * Makes the container's directory, locked, with its write-ahead journal started (state/journal.ts):
+   * the directory is the first thing create makes, the journal lists everything after it.
+   */
   createDir(id: string): LockedDir {
     this.ensureRoot();
     const dir = this.dir(id);
@@ -32,21 +64,21 @@ export class StateStore {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError(`container with id ${id} already exists`);
       throw err;
     }
-    return LockedDir.open(dir, id);
+    const locked = LockedDir.open(this.root, dir, id);
+    try {
+      locked.journal = Journal.create(dir);
+    } catch (err) {
+      locked.remove();
+      throw err;
+    }
+    return locked;
   }
 
   /** Locks an existing container's directory (waits for other tsrunc commands on it). */
   lock(id: string): LockedDir {
-    const dir = this.dir(id);
-    let locked: LockedDir;
-    try {
-      locked = LockedDir.open(dir, id);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notExist(id);
-      throw err;
-    }
-    // A concurrent delete may have removed it while we waited for the lock.
-    if (!fs.existsSync(path.join(dir, STATE_FILE))) {
+    const locked = this.lockAny(id);
+    if (!locked) throw notExist(id);
+    if (!locked.complete()) {
       locked.release();
       throw notExist(id);
     }
@@ -54,26 +86,31 @@ export class StateStore {
   }
 
   /**
-   * Removes the directory of a create that died before writing state.json (killed mid-way). Holding
-   * the lock proves no create is still running on it. Returns whether there was one.
+   * Locks a container's directory whether or not its create finished (delete --force of a create
+   * killed mid-way). Holding the lock proves no create is still running on it. Undefined: no such directory.
    */
-  removeIncomplete(id: string): boolean {
+  lockAny(id: string): LockedDir | undefined {
+    const dir = this.dir(id);
+    if (!this.checkRoot()) return undefined;
     let locked: LockedDir;
     try {
-      locked = LockedDir.open(this.dir(id), id);
-    } catch {
-      return false;
+      locked = LockedDir.open(this.root, dir, id);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
     }
-    if (fs.existsSync(path.join(locked.path, STATE_FILE))) {
+    // A concurrent delete may have removed it while we waited for the lock (and a create made it anew).
+    const now = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!now || now.ino !== fs.fstatSync(locked.fd).ino) {
       locked.release();
-      return false;
+      return undefined;
     }
-    locked.remove();
-    return true;
+    return locked;
   }
 
   /** Ids of all containers with a state file. */
   ids(): string[] {
+    if (!this.checkRoot()) return [];
     let names: string[];
     try {
       names = fs.readdirSync(this.root);
@@ -86,7 +123,10 @@ export class StateStore {
 
   read(id: string): ContainerRecord {
     try {
-      return JSON.parse(fs.readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8')) as ContainerRecord;
+      if (!this.checkRoot()) throw notExist(id);
+      const dir = this.dir(id);
+      checkPrivate(fs.lstatSync(dir), 'state directory', dir);
+      return JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), 'utf8')) as ContainerRecord;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notExist(id);
       throw err;
@@ -100,16 +140,31 @@ function notExist(id: string): RuntimeError {
 
 /** A container directory held under an exclusive flock. */
 export class LockedDir {
+  /** The write-ahead journal, open while create runs. */
+  journal?: Journal;
+
   private constructor(
+    readonly root: string,
     readonly path: string,
     readonly id: string,
     readonly fd: number,
   ) {}
 
-  static open(dir: string, id: string): LockedDir {
-    const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-    native().flock(fd, true, true);
-    return new LockedDir(dir, id, fd);
+  static open(root: string, dir: string, id: string): LockedDir {
+    const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+    try {
+      checkPrivate(fs.fstatSync(fd), 'state directory', dir);
+      native().flock(fd, true, true);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    return new LockedDir(root, dir, id, fd);
+  }
+
+  /** Whether create finished (state.json was written). */
+  complete(): boolean {
+    return fs.existsSync(path.join(this.path, STATE_FILE));
   }
 
   /** Atomic: readers see the old or the new state, never half of one. */
@@ -128,12 +183,24 @@ export class LockedDir {
   }
 
   release(): void {
+    this.journal?.close();
     fs.closeSync(this.fd);
   }
 
-  /** Removes the directory; the lock goes with it. */
+  /**
+   * Removes the directory through directory fds, never following a symlink or entering a mount
+   * (a subdirectory swapped for a symlink mid-walk removes the link, not its target); the lock goes with it.
+   */
   remove(): void {
-    fs.rmSync(this.path, { recursive: true, force: true });
-    this.release();
+    try {
+      const rootFd = fs.openSync(this.root, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      try {
+        native().removeTreeAt(rootFd, path.basename(this.path));
+      } finally {
+        fs.closeSync(rootFd);
+      }
+    } finally {
+      this.release();
+    }
   }
 }

@@ -1,0 +1,112 @@
+// Path walks that must not be redirected: openat2 with RESOLVE_* flags, fstatfs on an fd, and a tree
+// removal through directory fds that never follows a symlink or crosses a mount (state directories).
+#include "addon.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cerrno>
+#include <string>
+#include <vector>
+
+static int Openat2(int base, const char* path, uint64_t flags, uint64_t resolve, uint64_t mode = 0) {
+  struct open_how how = {};
+  how.flags = flags | O_CLOEXEC;
+  how.mode = mode;
+  how.resolve = resolve;
+  long fd;
+  do fd = syscall(SYS_openat2, base, path, &how, sizeof(how));
+  while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return static_cast<int>(fd);
+}
+
+// openat2(dirfd, path, flags, resolve) -> fd (O_CLOEXEC always)
+static Napi::Value OpenAt2(const Napi::CallbackInfo& info) {
+  int base = info[0].As<Napi::Number>().Int32Value();
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  uint64_t flags = static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value());
+  uint64_t resolve = static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value());
+  int fd = Openat2(base, path.c_str(), flags, resolve);
+  if (fd < 0) return ThrowErrno(info.Env(), ("openat2 " + path).c_str());
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// fstatfsType(fd) -> f_type (the filesystem's magic number)
+static Napi::Value FstatfsType(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct statfs st;
+  if (fstatfs(fd, &st) < 0) return ThrowErrno(info.Env(), "fstatfs");
+  return Napi::Number::New(info.Env(), static_cast<double>(static_cast<unsigned long>(st.f_type)));
+}
+
+static constexpr int kMaxDepth = 128;
+static constexpr int kRetries = 16;
+// A directory entry is opened only as a directory of the same mount, never through a symlink.
+static constexpr uint64_t kSubdir = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+
+// Removes `name` below the directory `dirfd`: a non-directory (a symlink included) is unlinked itself;
+// a directory is emptied through its own fd, then removed. Returns 0, or -1 with errno set.
+static int RemoveAt(int parent, const char* name, int depth) {
+  if (depth > kMaxDepth) {
+    errno = ELOOP;
+    return -1;
+  }
+  for (int attempt = 0; attempt < kRetries; attempt++) {
+    int fd = Openat2(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, kSubdir);
+    if (fd < 0) {
+      if (errno == ENOENT) return 0;
+      if (errno != ENOTDIR && errno != ELOOP) return -1;  // EXDEV: a mount point: never descend
+      if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return 0;
+      if (errno == EISDIR) continue;  // swapped for a directory meanwhile: open that one
+      return -1;
+    }
+    DIR* d = fdopendir(fd);
+    if (!d) {
+      close(fd);
+      return -1;
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    for (struct dirent* e; (e = readdir(d)) != nullptr;) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    int failed = 0, saved = 0;
+    for (const std::string& n : names) {
+      if (RemoveAt(dirfd(d), n.c_str(), depth + 1) < 0 && !failed) {
+        failed = 1;
+        saved = errno;
+      }
+    }
+    closedir(d);
+    if (failed) {
+      errno = saved;
+      return -1;
+    }
+    if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return 0;
+    if (errno != ENOTEMPTY && errno != ENOTDIR) return -1;  // refilled or swapped meanwhile: again
+  }
+  errno = EBUSY;
+  return -1;
+}
+
+// removeTreeAt(dirfd, name): rm -rf of dirfd/name that neither follows symlinks nor crosses mounts.
+static Napi::Value RemoveTreeAt(const Napi::CallbackInfo& info) {
+  int parent = info[0].As<Napi::Number>().Int32Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+    errno = EINVAL;
+    return ThrowErrno(info.Env(), ("remove " + name).c_str());
+  }
+  if (RemoveAt(parent, name.c_str(), 0) < 0) return ThrowErrno(info.Env(), ("remove " + name).c_str());
+  return info.Env().Undefined();
+}
+
+void RegisterFsat(Napi::Env env, Napi::Object exports) {
+  exports.Set("openat2", Napi::Function::New(env, OpenAt2));
+  exports.Set("fstatfsType", Napi::Function::New(env, FstatfsType));
+  exports.Set("removeTreeAt", Napi::Function::New(env, RemoveTreeAt));
+}
