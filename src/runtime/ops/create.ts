@@ -32,6 +32,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** The init's stdin, stdout and stderr (default: ours). */
+  stdio?: number[];
 }
 
 /** `create`: everything up to the user's program, which waits for `start`. */
@@ -113,7 +115,7 @@ async function spawnInit(
     consoleSocketFd: console ? 4 + preserveFds : undefined,
     seccompListenerFd: listenerFd >= 0 ? 4 + preserveFds + (console ? 1 : 0) : undefined,
   });
-  const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];
+  const fds = [...(opts.stdio ?? stdioFds()), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];
   if (console) fds.push(console.helperFd);
   if (listenerFd >= 0) fds.push(listenerFd);
   const cgroupFd = cgroup ? cgroup.fd() : -1;

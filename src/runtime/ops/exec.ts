@@ -37,6 +37,8 @@ export interface ExecOptions {
   console?: ConsoleTarget;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** The process's stdin, stdout and stderr (default: ours). */
+  stdio?: number[];
 }
 
 /** The process to run: runc's rules for combining the container's process and the flags. */
@@ -75,7 +77,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
 
   const preserveFds = opts.preserveFds ?? 0;
   const console = proc.terminal ? openConsole(opts.console) : undefined;
-  const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
+  const fds = [...(opts.stdio ?? stdioFds()), ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
   if (console) fds.push(console.helperFd);
   let listenerFd = -1;
   try {
