@@ -171,7 +171,7 @@ export class TtrpcServer {
 
   private makeServer(): Server {
     if (this.server) throw new Error('ttrpc: server already listening');
-    const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    const server = createServer((socket) => this.accept(socket));
     server.maxConnections = this.opts.maxConnections;
     server.on('error', (err) => this.opts.log?.(`ttrpc: listener error: ${err.message}`));
     this.server = server;
@@ -256,10 +256,7 @@ class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('drain', () => this.maybeResume());
-    // A half-closed peer still gets the answers to what it sent.
-    socket.on('end', () => {
-      if (this.inflight.size === 0) socket.end();
-    });
+    // EOF means the client went away (Go's ttrpc closes too): its calls are aborted on 'close'.
   }
 
   closed(): void {
@@ -382,7 +379,6 @@ class Connection {
     if (this.inflight.get(streamId) !== abort) return; // connection gone
     this.inflight.delete(streamId);
     this.respond(streamId, code, message, payload);
-    if (this.socket.readableEnded && this.inflight.size === 0) this.socket.end();
     this.maybeResume();
   }
 
