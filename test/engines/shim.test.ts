@@ -99,4 +99,125 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     }
     expect(readdirSync(stateRoot()).filter((n) => n === id)).toEqual([]);
   });
+
+  /** The parent of `pid` (our shim for a container init or exec'd process: it is the subreaper). */
+  function ppidOf(pid: number): number {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  }
+
+  /** The cgroup directory tsrunc recorded for the container (a path inside the engines' mount namespace). */
+  function cgroupDir(id: string): string {
+    return (JSON.parse(readFileSync(join(stateRoot(), id, 'state.json'), 'utf8')) as { cgroupDir: string }).cgroupDir;
+  }
+
+  async function inNs(cmd: string, ...args: string[]): Promise<string> {
+    const r = await env.exec(cmd, args);
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${show(r)}`);
+    return r.stdout;
+  }
+
+  /** ctr with a terminal on its stdin (script(1)), as -t needs. */
+  function underPty(args: string[]): Promise<RunResult> {
+    const ctr = ['ctr', '-a', env.containerdSock, '-n', env.ns, ...args];
+    return env.exec('script', ['-qec', ctr.join(' '), '/dev/null']);
+  }
+
+  test('run --rm -t: the process has a terminal, its output and exit code come back', async () => {
+    const r = await underPty([...runArgs('--rm', '-t'), env.image.ctrRef, uniqueId('tty'), 'sh', '-c', 'tty; stty size; exit 3']);
+    expect(r.stdout, show(r)).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.code, show(r)).toBe(3);
+  });
+
+  test('run -d, task exec (plain and -t), ps shows the exec\'d process, stdin reaches exec', async () => {
+    const id = uniqueId('exec');
+    try {
+      const r = await env.ctr([...runArgs('-d'), env.image.ctrRef, id, 'sleep', '1000']);
+      expect(r.code, show(r)).toBe(0);
+      await waitStatus(id, 'RUNNING');
+      const e = await env.ctr(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'echo in-exec; echo err >&2; exit 5']);
+      expect(e.stdout, show(e)).toBe('in-exec\n');
+      expect(e.stderr).toContain('err');
+      expect(e.code, show(e)).toBe(5);
+      const t = await underPty(['task', 'exec', '-t', '--exec-id', 'e2', id, 'sh', '-c', 'tty; exit 4']);
+      expect(t.stdout, show(t)).toMatch(/\/dev\/pts\/\d+/);
+      expect(t.code, show(t)).toBe(4);
+      const i = await env.ctr(['task', 'exec', '--exec-id', 'e3', id, 'sh', '-c', 'read x; echo "got $x"'], { input: 'hello\n' });
+      expect(i.stdout, show(i)).toBe('got hello\n');
+      // A long-running exec appears in ps, with its exec id.
+      const bg = env.ctr(['task', 'exec', '--exec-id', 'e4', id, 'sleep', '30']);
+      const init = (await taskStatus(id))!.pid;
+      let ps = '';
+      for (let n = 0; n < 100 && !/e4/.test(ps); n++) ps = (await env.ctr(['task', 'ps', id])).stdout;
+      const rows = ps.split('\n').slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/));
+      expect(rows.map((c) => Number(c[0]))).toContain(init);
+      const e4 = rows.find((c) => c[1]?.includes('e4'));
+      expect(e4, ps).toBeDefined();
+      expect(ppidOf(Number(e4![0]))).toBe(ppidOf(init));
+      await env.ctr(['task', 'kill', '-s', 'SIGKILL', '--exec-id', 'e4', id]);
+      expect((await bg).code).toBe(137);
+    } finally {
+      await removeAll(id);
+    }
+  });
+
+  test('pause and resume: the cgroup is really frozen and thawed', async () => {
+    const id = uniqueId('pause');
+    try {
+      const r = await env.ctr([...runArgs('-d'), env.image.ctrRef, id, 'sleep', '1000']);
+      expect(r.code, show(r)).toBe(0);
+      await waitStatus(id, 'RUNNING');
+      const events = join(cgroupDir(id), 'cgroup.events');
+      expect(await inNs('cat', events)).toMatch(/^frozen 0$/m);
+      const p = await env.ctr(['task', 'pause', id]);
+      expect(p.code, show(p)).toBe(0);
+      expect((await taskStatus(id))?.status).toBe('PAUSED');
+      expect(await inNs('cat', events)).toMatch(/^frozen 1$/m);
+      const q = await env.ctr(['task', 'resume', id]);
+      expect(q.code, show(q)).toBe(0);
+      expect((await taskStatus(id))?.status).toBe('RUNNING');
+      expect(await inNs('cat', events)).toMatch(/^frozen 0$/m);
+    } finally {
+      await removeAll(id);
+    }
+  });
+
+  test('metrics: cgroup v2 Metrics read from the container\'s cgroup', async () => {
+    const id = uniqueId('metrics');
+    try {
+      const r = await env.ctr([...runArgs('-d'), env.image.ctrRef, id, 'sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1000']);
+      expect(r.code, show(r)).toBe(0);
+      await waitStatus(id, 'RUNNING');
+      const m = await env.ctr(['task', 'metrics', '--format', 'json', id]);
+      expect(m.code, show(m)).toBe(0);
+      const metrics = JSON.parse(m.stdout) as { cpu?: { usage_usec?: number } };
+      const usec = Number(/^usage_usec (\d+)$/m.exec(await inNs('cat', join(cgroupDir(id), 'cpu.stat')))![1]);
+      expect(metrics.cpu?.usage_usec, m.stdout).toBeGreaterThan(0);
+      expect(metrics.cpu!.usage_usec!).toBeLessThanOrEqual(usec);
+    } finally {
+      await removeAll(id);
+    }
+  });
+
+  test('kill with a signal the container traps: Wait reports its exit code', async () => {
+    const id = uniqueId('kill');
+    // ctr run (foreground) waits for the exit through the shim's Wait.
+    const script = 'trap "echo got-usr1; exit 42" USR1; echo ready; while true; do sleep 0.1; done';
+    const run = env.ctr([...runArgs('--rm'), env.image.ctrRef, id, 'sh', '-c', script]);
+    try {
+      await waitStatus(id, 'RUNNING');
+      // The trap is installed once the script has printed "ready": poll the process's signal mask.
+      const pid = (await taskStatus(id))!.pid;
+      const caught = () => BigInt('0x' + (/^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'));
+      for (let n = 0; n < 200 && !(caught() & (1n << 9n)); n++) await new Promise((res) => setTimeout(res, 25));
+      const k = await env.ctr(['task', 'kill', '-s', 'SIGUSR1', id]);
+      expect(k.code, show(k)).toBe(0);
+      const r = await run;
+      expect(r.stdout, show(r)).toContain('got-usr1');
+      expect(r.code, show(r)).toBe(42);
+    } finally {
+      await run;
+      await removeAll(id);
+    }
+  });
 });
