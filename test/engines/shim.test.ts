@@ -220,4 +220,131 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
       await removeAll(id);
     }
   });
+
+  function alive(pid: number): boolean {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!);
+    } catch {
+      return false;
+    }
+  }
+
+  async function waitGone(pid: number, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (alive(pid)) {
+      if (Date.now() > deadline) throw new Error(`process ${pid} still alive after ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Mount points inside the engines' namespace under `prefix`. */
+  function mountsUnder(prefix: string): string[] {
+    return readFileSync(`/proc/${env.holderPid}/mountinfo`, 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.startsWith(prefix));
+  }
+
+  const bundleOf = (id: string): string => join(env.dir, 'containerd', 'state', 'io.containerd.runtime.v2.task', env.ns, id);
+
+  /** Our shim processes (node running the shim bundle) in the engines' namespace. */
+  function shimProcesses(): number[] {
+    return readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          return argv.some((a) => a.endsWith('containerd-shim-tsrunc-v2')) && argv.includes(env.ns) && alive(pid);
+        } catch {
+          return false;
+        }
+      });
+  }
+
+  test('containerd SIGKILL and restart: the task keeps running, then exec, metrics, kill and delete work', async () => {
+    const id = uniqueId('restart');
+    try {
+      const r = await env.ctr([...runArgs('-d'), env.image.ctrRef, id, 'sleep', '1000']);
+      expect(r.code, show(r)).toBe(0);
+      await waitStatus(id, 'RUNNING');
+      const before = (await taskStatus(id))!.pid;
+      const shim = shimPid(id);
+      await env.killContainerd();
+      await env.startContainerd();
+      expect(await taskStatus(id)).toEqual({ pid: before, status: 'RUNNING' });
+      expect(shimPid(id)).toBe(shim);
+      const e = await env.ctr(['task', 'exec', '--exec-id', 'after', id, 'sh', '-c', 'echo still-here']);
+      expect(e.stdout, show(e)).toBe('still-here\n');
+      const m = await env.ctr(['task', 'metrics', '--format', 'json', id]);
+      expect(m.code, show(m)).toBe(0);
+      const k = await env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+      expect(k.code, show(k)).toBe(0);
+      await waitStatus(id, 'STOPPED');
+      const d = await env.ctr(['task', 'delete', id]);
+      expect(d.code, show(d)).toBe(0);
+      await waitGone(shim);
+    } finally {
+      await removeAll(id);
+    }
+  });
+
+  test('shim SIGKILL: containerd runs `delete`, which leaves no process, state, cgroup or mount', async () => {
+    const id = uniqueId('shimkill');
+    try {
+      const r = await env.ctr([...runArgs('-d'), env.image.ctrRef, id, 'sleep', '1000']);
+      expect(r.code, show(r)).toBe(0);
+      await waitStatus(id, 'RUNNING');
+      const init = (await taskStatus(id))!.pid;
+      const cg = cgroupDir(id);
+      expect(mountsUnder(join(bundleOf(id), 'rootfs'))).toHaveLength(1);
+      process.kill(shimPid(id), 'SIGKILL');
+      await waitGone(init);
+      const deadline = Date.now() + 10_000;
+      while ((await taskStatus(id)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      expect(await taskStatus(id)).toBeUndefined();
+      expect(existsSync(join(stateRoot(), id))).toBe(false);
+      expect((await env.exec('test', ['-e', cg])).code).not.toBe(0);
+      expect(mountsUnder(bundleOf(id))).toEqual([]);
+    } finally {
+      await removeAll(id);
+    }
+  });
+
+  test('20 containers of one sandbox share one shim, which exits after the last is deleted', async () => {
+    const pod = uniqueId('pod');
+    const ids = Array.from({ length: 20 }, (_, i) => `${pod}-c${i}`);
+    try {
+      for (let i = 0; i < ids.length; i += 5) {
+        const batch = await Promise.all(ids.slice(i, i + 5).map((id) => env.ctr([...runArgs('-d', '--annotation', `io.kubernetes.cri.sandbox-id=${pod}`), env.image.ctrRef, id, 'sleep', '1000'])));
+        for (const r of batch) expect(r.code, show(r)).toBe(0);
+      }
+      for (const id of ids) await waitStatus(id, 'RUNNING');
+      const shims = new Set<number>();
+      for (const id of ids) shims.add(ppidOf((await taskStatus(id))!.pid));
+      expect(shims.size).toBe(1);
+      const shim = [...shims][0]!;
+      expect(shimProcesses()).toEqual([shim]);
+      const rss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${shim}/status`, 'utf8'))![1]);
+      console.log(`one shim for 20 containers: RSS ${(rss / 1024).toFixed(1)} MiB`);
+      // Each still answers on its own: exec into the last one.
+      const e = await env.ctr(['task', 'exec', '--exec-id', 'x', ids[19]!, 'echo', 'ok']);
+      expect(e.stdout, show(e)).toBe('ok\n');
+      for (let i = 0; i < 19; i += 5) await Promise.all(ids.slice(i, Math.min(i + 5, 19)).map((id) => removeAll(id)));
+      expect(alive(shim)).toBe(true);
+      await removeAll(ids[19]!);
+      await waitGone(shim);
+    } finally {
+      for (let i = 0; i < ids.length; i += 5) await Promise.all(ids.slice(i, i + 5).map((id) => removeAll(id)));
+    }
+  }, 180_000);
+
+  test('teardown: no shim process, state, rootfs mount or cgroup is left', async () => {
+    expect(shimProcesses()).toEqual([]);
+    expect(existsSync(stateRoot()) ? readdirSync(stateRoot()) : []).toEqual([]);
+    expect(mountsUnder(join(env.dir, 'containerd', 'state'))).toEqual([]);
+    const cg = await env.exec('sh', ['-c', `ls -d /sys/fs/cgroup/${env.ns}/*/ 2>/dev/null || true`]);
+    expect(cg.stdout.trim()).toBe('');
+  });
 });
