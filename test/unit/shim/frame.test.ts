@@ -2,7 +2,8 @@
 // worked out by hand from the wire format (what Go's ttrpc v1.1 and gogo protobuf produce).
 import { describe, expect, test } from 'vitest';
 import { create, toBinary, fromBinary } from '@bufbuild/protobuf';
-import { AnySchema } from '@bufbuild/protobuf/wkt';
+import { AnySchema, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { encodeDeleteResponse } from '../../../src/shim/proto/delete-response';
 import { encodeFrame, decodeHeader, FrameDecoder, HEADER_LENGTH, MAX_MESSAGE_LENGTH, type FrameEvent } from '../../../src/shim/ttrpc/frame';
 import { RequestSchema, ResponseSchema } from '../../../src/shim/proto/gen/ttrpc/ttrpc_pb';
 import {
@@ -118,5 +119,17 @@ describe('messages on the wire', () => {
     expect(back.rootfs[0].options).toEqual(['lowerdir=/a', 'upperdir=/b']);
     expect(unpackAny(back.options, OptionsSchema)?.binaryName).toBe('tsrunc');
     expect(unpackJsonAny(packJsonAny(PROCESS_SPEC_TYPE_URL, { args: ['sh'] }), PROCESS_SPEC_TYPE_URL)).toEqual({ args: ['sh'] });
+  });
+});
+
+describe('encodeDeleteResponse (the delete command, without the reflection registry)', () => {
+  test.each([
+    { pid: 1234, exitStatus: 137, exitedAt: new Date(Date.UTC(2026, 11, 1, 0, 0, 0, 123)) },
+    { pid: 0, exitStatus: 0, exitedAt: new Date(0) },
+    { pid: 4294967295, exitStatus: 255, exitedAt: new Date(1) },
+    { pid: 7, exitStatus: 0, exitedAt: new Date(Date.UTC(1969, 11, 31, 23, 59, 59, 500)) },
+  ])('equals toBinary(DeleteResponseSchema) for %o', (r) => {
+    const want = toBinary(DeleteResponseSchema, create(DeleteResponseSchema, { pid: r.pid, exitStatus: r.exitStatus, exitedAt: timestampFromDate(r.exitedAt) }));
+    expect(hex(encodeDeleteResponse(r))).toBe(hex(want));
   });
 });
