@@ -24,6 +24,8 @@ const entries = [
   // containerd's runtime v2 shim; dist/containerd-shim-tsrunc-v2 (a symlink) is the name containerd looks for.
   { src: 'src/shim/main.ts', out: 'dist/containerd-shim-tsrunc-v2.cjs', link: 'dist/containerd-shim-tsrunc-v2' },
   ...LAZY.map(({ dir, name }) => ({ src: `${dir}/${name}.ts`, out: `dist/lib/${name}.cjs`, library: true })),
+  // The package's public API (`import { create } from 'tsrunc'`): the runtime library in one file.
+  { src: 'src/runtime/index.ts', out: 'dist/index.cjs', library: true },
 ];
 
 /** In the CLI bundle, `import('.../runtime/ops/x')` becomes `require('./lib/x.cjs')`. */

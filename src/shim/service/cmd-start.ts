@@ -58,18 +58,24 @@ function listen(server: net.Server, p: string): Promise<void> {
 /** Binds the socket, or finds the live shim already on it (null); a stale socket file is replaced. */
 async function bindOrFind(p: string): Promise<net.Server | null> {
   fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 });
-  let server = net.createServer();
+  // The socket file is made 0600 by bind itself (umask), never briefly open to others.
+  const umask = process.umask(0o177);
   try {
-    await listen(server, p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    if (await canConnect(p)) return null;
-    fs.rmSync(p, { force: true });
-    server = net.createServer();
-    await listen(server, p);
+    let server = net.createServer();
+    try {
+      await listen(server, p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      if (await canConnect(p)) return null;
+      fs.rmSync(p, { force: true });
+      server = net.createServer();
+      await listen(server, p);
+    }
+    fs.chmodSync(p, 0o600);
+    return server;
+  } finally {
+    process.umask(umask);
   }
-  fs.chmodSync(p, 0o600);
-  return server;
 }
 
 function writeAtomic(file: string, data: string): void {
