@@ -231,6 +231,27 @@ describe('ttrpc server under fuzz', () => {
     expect(rssKiB(child.pid!) - rss, ctx()).toBeLessThan(64 * 1024);
   });
 
+  test('5000 never-ending calls on one connection: 4096 wait, the rest are refused at once, nothing blocks', { timeout: 60_000 }, async () => {
+    const c = await TtrpcClient.connect(sock);
+    const codes = new Map<number, number>();
+    const pending = Array.from({ length: 5000 }, (_, i) =>
+      c.call(Task.method.wait, { id: `w${i}` }).catch((e) => codes.set(e.code, (codes.get(e.code) ?? 0) + 1)),
+    );
+    await expect.poll(() => codes.get(Code.ResourceExhausted) ?? 0, { timeout: 20_000 }).toBe(5000 - 4096);
+    try {
+      // No head-of-line blocking behind the waiting calls (long polls, not a flood to pause on): one more
+      // call on that connection is refused at once, and other connections are served as usual.
+      await expect(c.call(Task.method.state, { id: 'x' }, { timeoutMs: 5000 })).rejects.toMatchObject({ code: Code.ResourceExhausted });
+      await healthy();
+    } finally {
+      c.close();
+    }
+    await Promise.all(pending);
+    expect(codes.get(Code.Unavailable)).toBe(4096);
+    await expect.poll(async () => (await probe.call(Task.method.connect, { id: '' })).taskPid, { timeout: 10_000 }).toBe(1);
+    await healthy();
+  });
+
   test('slow senders holding partial 4 MiB frames are capped by the global buffer budget', { timeout: 60_000 }, async () => {
     const baseline = rssKiB(child.pid!);
     // 40 connections x ~3.9 MiB of an unfinished frame = 156 MiB if all were kept; the budget is 64 MiB.

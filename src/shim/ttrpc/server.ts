@@ -27,7 +27,8 @@
  *   the 'idle' callback (options.onIdle) fires when the last connection closes (for Shutdown logic).
  * - Robustness: frames over 4 MiB are skipped and answered ResourceExhausted; an undecodable Request or
  *   payload is InvalidArgument; even stream ids are InvalidArgument; unknown service/method Unimplemented;
- *   a peer that stops reading or sends too much is paused (backpressure), never buffered without bound.
+ *   calls beyond 4096 in flight per connection (16384 in all) are ResourceExhausted; a peer that stops
+ *   reading its answers is paused; partial frames share a 64 MiB budget.
  */
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -64,8 +65,13 @@ export type ServiceImpl<S extends DescService> = S extends { method: infer M }
 export interface ServerOptions {
   /** Live connections at most; more are closed on accept. containerd uses a handful. */
   maxConnections?: number;
-  /** Calls in progress per connection before reading from it pauses. */
+  /**
+   * Calls in progress per connection, and over all connections; calls beyond are answered
+   * ResourceExhausted at once. Not backpressure: Wait calls legitimately stay in flight for the life of
+   * a process, and pausing the reads behind them would deadlock the connection.
+   */
   maxInflightPerConnection?: number;
+  maxInflight?: number;
   /** Unsent response bytes per connection before reading from it pauses. */
   maxPendingWriteBytes?: number;
   /** Bytes of partly received frames over all connections; a connection that needs more is closed. */
@@ -90,12 +96,14 @@ export class TtrpcServer {
   private server: Server | null = null;
   private path: string | null = null;
   private buffered = 0;
+  /** @internal */ inflight = 0;
   private readonly opts: Required<Omit<ServerOptions, 'onIdle' | 'log'>> & Pick<ServerOptions, 'onIdle' | 'log'>;
 
   constructor(options: ServerOptions = {}) {
     this.opts = {
       maxConnections: 256,
-      maxInflightPerConnection: 512,
+      maxInflightPerConnection: 4096,
+      maxInflight: 16384,
       maxPendingWriteBytes: 8 << 20,
       maxBufferedBytes: 64 << 20,
       ...options,
@@ -314,6 +322,11 @@ class Connection {
       this.respond(streamId, Code.InvalidArgument, `stream ${streamId} is already in use`);
       return;
     }
+    const o = this.server.options;
+    if (this.inflight.size >= o.maxInflightPerConnection || this.server.inflight >= o.maxInflight) {
+      this.respond(streamId, Code.ResourceExhausted, 'ttrpc: too many calls in flight');
+      return;
+    }
     const route = this.server.route(req.service, req.method);
     if (route instanceof TtrpcError) {
       this.respond(streamId, route.code, route.message);
@@ -352,6 +365,7 @@ class Connection {
     };
     this.inflight.set(streamId, abort);
     this.server.track(abort, true);
+    this.server.inflight++;
 
     const output = route.method.output;
     Promise.resolve()
@@ -376,6 +390,7 @@ class Connection {
 
   private finish(streamId: number, abort: AbortController, code: Code, message: string, payload: Uint8Array): void {
     this.server.track(abort, false);
+    this.server.inflight--;
     if (this.inflight.get(streamId) !== abort) return; // connection gone
     this.inflight.delete(streamId);
     this.respond(streamId, code, message, payload);
@@ -391,7 +406,8 @@ class Connection {
 
   private maybePause(): void {
     const o = this.server.options;
-    if (!this.pausedForLoad && (this.inflight.size >= o.maxInflightPerConnection || this.socket.writableLength > o.maxPendingWriteBytes)) {
+    // Only a peer that does not read its answers is paused: it is stuck anyway.
+    if (!this.pausedForLoad && this.socket.writableLength > o.maxPendingWriteBytes) {
       this.pausedForLoad = true;
       this.socket.pause();
     }
@@ -399,7 +415,7 @@ class Connection {
 
   private maybeResume(): void {
     const o = this.server.options;
-    if (this.pausedForLoad && this.inflight.size < o.maxInflightPerConnection && this.socket.writableLength <= o.maxPendingWriteBytes) {
+    if (this.pausedForLoad && this.socket.writableLength <= o.maxPendingWriteBytes) {
       this.pausedForLoad = false;
       this.socket.resume();
     }
