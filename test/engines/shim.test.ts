@@ -1,7 +1,7 @@
 // containerd 1.6 driving tsrunc through our own shim v2 (dist/containerd-shim-tsrunc-v2, selected by
 // absolute path with `ctr run --runtime`). Each test proves the shim that ran was ours: the task's state
 // is in tsrunc's state root and the shim process is a node running our bundle.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EngineEnv, installed, REPO, uniqueId, type RunResult } from './harness';
@@ -339,6 +339,88 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
       for (let i = 0; i < ids.length; i += 5) await Promise.all(ids.slice(i, i + 5).map((id) => removeAll(id)));
     }
   }, 180_000);
+
+  test('the tsrunc CLI sees the shim\'s containers in its state root, and delete --force cleans one', async () => {
+    const id = uniqueId('cli');
+    try {
+      const r = await env.ctr([...runArgs('-d'), env.image.ctrRef, id, 'sleep', '1000']);
+      expect(r.code, show(r)).toBe(0);
+      await waitStatus(id, 'RUNNING');
+      const pid = (await taskStatus(id))!.pid;
+      const list = await env.exec(env.tsruncBin, ['--root', stateRoot(), 'list', '--format', 'json']);
+      const rows = JSON.parse(list.stdout) as Array<{ id: string; pid: number; status: string }>;
+      expect(rows.find((c) => c.id === id)).toMatchObject({ pid, status: 'running' });
+      const d = await env.exec(env.tsruncBin, ['--root', stateRoot(), 'delete', '--force', id]);
+      expect(d.code, show(d)).toBe(0);
+      // The shim saw its init die (TaskExit): containerd reports the task stopped, and deletes it.
+      await waitStatus(id, 'STOPPED');
+      const t = await env.ctr(['task', 'delete', id]);
+      expect(t.code, show(t)).toBe(0);
+      expect(existsSync(join(stateRoot(), id))).toBe(false);
+    } finally {
+      await removeAll(id);
+    }
+  });
+
+  test('events reach containerd in order: create, start, exit, delete', async () => {
+    const id = uniqueId('events');
+    const { spawn } = await import('node:child_process');
+    const [cmd, args] = env.ctrArgv(['events']);
+    const watcher = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    watcher.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await new Promise((res) => setTimeout(res, 500)); // subscribed
+      const r = await env.ctr([...runArgs('--rm'), env.image.ctrRef, id, 'true']);
+      expect(r.code, show(r)).toBe(0);
+      const deadline = Date.now() + 10_000;
+      while (!out.includes('/tasks/delete') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    } finally {
+      watcher.kill('SIGKILL');
+    }
+    const topics = out.split('\n').filter((l) => l.includes(id) && l.includes('/tasks/')).map((l) => /\/tasks\/[a-z-]+/.exec(l)![0]);
+    expect(topics, out).toEqual(['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
+  });
+
+  test('two namespaces, one shim per namespace (a --runtime-config-path config), separate state roots', async () => {
+    const cfg = join(env.dir, 'tsrunc-shim.json');
+    writeFileSync(cfg, JSON.stringify({ group: 'namespace' }));
+    const nsB = `${env.ns}-b`;
+    const ctrB = (args: string[]) => env.exec('ctr', ['-a', env.containerdSock, '-n', nsB, ...args]);
+    const a = [uniqueId('nsa'), uniqueId('nsa')];
+    const b = [uniqueId('nsb'), uniqueId('nsb')];
+    try {
+      for (const id of a) expect((await env.ctr([...runArgs('-d', '--runtime-config-path', cfg), env.image.ctrRef, id, 'sleep', '1000'])).code).toBe(0);
+      await env.exec('sh', ['-c', `ctr -a ${env.containerdSock} -n ${env.ns} image export - ${env.image.ctrRef} | ctr -a ${env.containerdSock} -n ${nsB} image import -`]);
+      for (const id of b) {
+        const r = await ctrB([...runArgs('-d', '--runtime-config-path', cfg), env.image.ctrRef, id, 'sleep', '1000']);
+        expect(r.code, show(r)).toBe(0);
+      }
+      for (const id of a) await waitStatus(id, 'RUNNING');
+      const pidB = async (id: string) => {
+        for (let n = 0; n < 200; n++) {
+          const line = (await ctrB(['task', 'ls'])).stdout.split('\n').find((l) => l.startsWith(id + ' ') && l.includes('RUNNING'));
+          if (line) return Number(line.trim().split(/\s+/)[1]);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        throw new Error(`${id} not running in ${nsB}`);
+      };
+      const shimsA = new Set(await Promise.all(a.map(async (id) => ppidOf((await taskStatus(id))!.pid))));
+      const shimsB = new Set(await Promise.all(b.map(async (id) => ppidOf(await pidB(id)))));
+      expect(shimsA.size).toBe(1);
+      expect(shimsB.size).toBe(1);
+      expect([...shimsA][0]).not.toBe([...shimsB][0]);
+      expect(readdirSync(join(env.dir, 'run', 'containerd', 'tsrunc', nsB)).sort()).toEqual([...b].sort());
+    } finally {
+      for (const id of a) await removeAll(id);
+      for (const id of b) {
+        await ctrB(['task', 'kill', '-s', 'SIGKILL', id]);
+        await ctrB(['task', 'delete', '-f', id]);
+        await ctrB(['container', 'delete', id]);
+      }
+      await ctrB(['image', 'rm', env.image.ctrRef]);
+    }
+  }, 120_000);
 
   test('teardown: no shim process, state, rootfs mount or cgroup is left', async () => {
     expect(shimProcesses()).toEqual([]);
