@@ -3,12 +3,14 @@
 // (ctr events prints them as JSON only if typeurl resolved the type), and answers a bad envelope with a
 // status our publisher treats as final.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cleanEnv, EngineEnv, installed } from './harness';
 import { Publisher, TOPICS } from '../../src/shim/events/publisher';
 import { TtrpcClient } from '../../src/shim/ttrpc/client';
 import { Code } from '../../src/shim/ttrpc/errors';
-import { Events, TaskExitSchema, TaskOOMSchema, TaskExecAddedSchema, packAny, timestampFromMs } from '../../src/shim/proto';
+import { Events, TaskDeleteSchema, TaskExitSchema, TaskOOMSchema, TaskExecAddedSchema, packAny, timestampFromMs } from '../../src/shim/proto';
 
 const haveContainerd = installed('containerd') && installed('ctr');
 
@@ -17,8 +19,8 @@ describe.skipIf(!haveContainerd)('events to the real containerd 1.6', () => {
   let events: ChildProcess | undefined;
   let out = '';
 
-  beforeAll(async () => {
-    env = await EngineEnv.start();
+  /** Starts `ctr events` and returns once it is subscribed. */
+  async function subscribe(marker: string): Promise<void> {
     // `ctr events` only needs containerd's socket, so it runs outside the engine namespace.
     events = spawn('ctr', ['-a', env.containerdSock, 'events'], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
     events.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -27,13 +29,18 @@ describe.skipIf(!haveContainerd)('events to the real containerd 1.6', () => {
     // publish command, which also proves that path).
     const deadline = Date.now() + 20_000;
     const probe = new Publisher({ namespace: env.ns, publishBinary: '/usr/bin/containerd', containerdAddress: env.containerdSock });
-    while (!out.includes('subscribed-probe') && Date.now() < deadline) {
-      probe.publish(TOPICS.oom, TaskOOMSchema, { containerId: 'subscribed-probe' });
+    while (!out.includes(marker) && Date.now() < deadline) {
+      probe.publish(TOPICS.oom, TaskOOMSchema, { containerId: marker });
       await probe.flush(5000);
       await new Promise((r) => setTimeout(r, 200));
     }
     await probe.close();
-    expect(out).toContain('subscribed-probe');
+    expect(out).toContain(marker);
+  }
+
+  beforeAll(async () => {
+    env = await EngineEnv.start();
+    await subscribe('subscribed-probe');
   });
 
   afterAll(async () => {
@@ -95,4 +102,36 @@ describe.skipIf(!haveContainerd)('events to the real containerd 1.6', () => {
     expect(pub.dropped).toBe(1);
     await pub.close();
   });
+
+  test('events published while containerd is down are delivered in order after it restarts', { timeout: 120_000 }, async () => {
+    // The publisher reaches containerd through a symlink made only once the new `ctr events` listens,
+    // so the test cannot miss a delivery that happens before the subscription.
+    const link = join(env.dir, 'ttrpc-link.sock');
+    symlinkSync(`${env.containerdSock}.ttrpc`, link);
+    const pub = new Publisher({ ttrpcAddress: link, namespace: env.ns, minRetryMs: 50, maxRetryMs: 500 });
+    pub.publish(TOPICS.oom, TaskOOMSchema, { containerId: 'before-kill' });
+    expect(await pub.flush(10_000)).toBe(true);
+    await lineWith('before-kill');
+
+    await env.killContainerd();
+    if (events?.pid) events.kill('SIGKILL');
+    rmSync(link);
+    pub.publish(TOPICS.exit, TaskExitSchema, { containerId: 'while-down', id: 'while-down', pid: 1, exitStatus: 9 });
+    pub.publish(TOPICS.delete, TaskDeleteSchema, { containerId: 'while-down', pid: 1, exitStatus: 9 });
+    expect(await pub.flush(1000)).toBe(false);
+    expect(pub.pending).toBe(2);
+
+    await env.startContainerd();
+    await subscribe('resubscribed-probe');
+    symlinkSync(`${env.containerdSock}.ttrpc`, link);
+    expect(await pub.flush(20_000)).toBe(true);
+    await lineWith('/tasks/delete {"container_id":"while-down"');
+    const exit = out.indexOf('/tasks/exit {"container_id":"while-down"');
+    const del = out.indexOf('/tasks/delete {"container_id":"while-down"');
+    expect(exit, out).toBeGreaterThan(0);
+    expect(del).toBeGreaterThan(exit);
+    await pub.close();
+    rmSync(link);
+  });
 });
+
