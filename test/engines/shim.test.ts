@@ -161,6 +161,38 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     }
   });
 
+  test('stdin: a piped input reaches the process, and its end is the process's EOF', async () => {
+    const r = await env.ctr([...runArgs('--rm'), env.image.ctrRef, uniqueId('stdin'), 'sh', '-c', 'cat; echo done'], { input: 'a\nb\n' });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toBe('a\nb\ndone\n');
+  });
+
+  test('file:// and binary:// log URIs receive the output', async () => {
+    const logFile = join(env.dir, 'logs', 'file-uri.log');
+    const binOut = join(env.dir, 'logs', 'binary-uri.log');
+    const logger = join(env.dir, 'bin', 'test-logger');
+    // The logger protocol: stdout on fd 3, stderr on fd 4, close fd 5 once ready. No PATH in its env.
+    writeFileSync(logger, `#!/bin/sh\nexec 5>&-\n/bin/cat <&3 >>${binOut}.out &\n/bin/cat <&4 >>${binOut}.err\nwait\necho "$CONTAINER_ID $CONTAINER_NAMESPACE" >${binOut}.env\n`, { mode: 0o755 });
+    const ids = [uniqueId('filelog'), uniqueId('binlog')];
+    const uris = [`file://${logFile}`, `binary://${logger}`];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await env.ctr([...runArgs('-d', '--log-uri', uris[i]!), env.image.ctrRef, ids[i]!, 'sh', '-c', 'echo to-out; echo to-err >&2']);
+        expect(r.code, show(r)).toBe(0);
+        await waitStatus(ids[i]!, 'STOPPED');
+      }
+      expect(readFileSync(logFile, 'utf8')).toMatch(/to-out\n[^]*to-err\n|to-err\n[^]*to-out\n/);
+      await env.ctr(['task', 'delete', ids[1]!]); // the logger ends once the shim closes its ends
+      const deadline = Date.now() + 10_000;
+      while (!existsSync(`${binOut}.env`) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      expect(readFileSync(`${binOut}.out`, 'utf8')).toBe('to-out\n');
+      expect(readFileSync(`${binOut}.err`, 'utf8')).toBe('to-err\n');
+      expect(readFileSync(`${binOut}.env`, 'utf8')).toBe(`${ids[1]} ${env.ns}\n`);
+    } finally {
+      for (const id of ids) await removeAll(id);
+    }
+  });
+
   test('pause and resume: the cgroup is really frozen and thawed', async () => {
     const id = uniqueId('pause');
     try {

@@ -2,8 +2,8 @@
 //
 // Without a terminal the process gets the fifos themselves: no copy runs through the shim, so output
 // written just before an exit is still in the fifo for containerd to read. The shim keeps a reader on
-// each output fifo (a write never fails with EPIPE while containerd is away) and a writer on the stdin
-// fifo (the process sees EOF only when containerd says CloseIO, not when a client disconnects).
+// each output fifo (a write never fails with EPIPE while containerd is away). Stdin is copied from its
+// fifo into a socket the process reads, so that the process sees the end of the client's input.
 // With a terminal the shim copies between the fifos and the pty master.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,7 +39,7 @@ export class ProcessIO {
   private theirs: number[] = [];
   /** Fds the shim holds until the process is deleted. */
   private ours: number[] = [];
-  private stdinHold = -1;
+  private stdinCopy?: { input: net.Socket; out: net.Socket };
   private logger?: ChildProcess;
   private pty?: PtyCopy;
   private termIn: StdioTarget = { kind: 'none' };
@@ -92,11 +92,19 @@ export class ProcessIO {
       this.theirs.push(fd);
       return fd;
     }
-    // O_RDWR on a fifo never blocks; with our writer open, the read end opens at once too.
-    this.stdinHold = fs.openSync(t.path, C.O_RDWR);
-    const fd = fs.openSync(t.path, C.O_RDONLY);
-    this.theirs.push(fd);
-    return fd;
+    // Copied, as runc's shim does: the process must see EOF when the client's writer closes, yet not
+    // before it has opened (containerd's client opens it asynchronously and may never send CloseIO).
+    // A fifo opened O_RDONLY|O_NONBLOCK polls neither readable nor hung up until a writer has come, so
+    // the stream waits; the process reads a socket whose other end we shut down at the fifo's EOF.
+    const [ours, theirs] = native().socketPair();
+    this.theirs.push(theirs);
+    const out = new net.Socket({ fd: ours, readable: false, writable: true });
+    out.on('error', () => undefined);
+    const input = new net.Socket({ fd: fs.openSync(t.path, C.O_RDONLY | C.O_NONBLOCK), readable: true, writable: false });
+    input.on('error', () => out.end());
+    input.pipe(out);
+    this.stdinCopy = { input, out };
+    return theirs;
   }
 
   private openOutput(t: StdioTarget): number {
@@ -161,10 +169,14 @@ export class ProcessIO {
     this.pty.resize(height, width);
   }
 
-  /** CloseIO: the process sees the end of its stdin. */
+  /** CloseIO: the process sees the end of its stdin (after what was already copied). */
   closeStdin(): void {
-    if (this.stdinHold >= 0) closeQuiet(this.stdinHold);
-    this.stdinHold = -1;
+    if (this.stdinCopy) {
+      this.stdinCopy.input.unpipe();
+      this.stdinCopy.input.destroy();
+      this.stdinCopy.out.end();
+      this.stdinCopy = undefined;
+    }
     this.pty?.closeStdin();
   }
 
