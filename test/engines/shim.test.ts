@@ -161,7 +161,7 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     }
   });
 
-  test('stdin: a piped input reaches the process, and its end is the process's EOF', async () => {
+  test('stdin: a piped input reaches the process, and its end is the process\'s EOF', async () => {
     const r = await env.ctr([...runArgs('--rm'), env.image.ctrRef, uniqueId('stdin'), 'sh', '-c', 'cat; echo done'], { input: 'a\nb\n' });
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toBe('a\nb\ndone\n');
