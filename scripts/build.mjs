@@ -23,6 +23,11 @@ const entries = [
   { src: 'src/bundle/make-bundle.ts', out: 'dist/make-bundle.cjs' },
   // containerd's runtime v2 shim; dist/containerd-shim-tsrunc-v2 (a symlink) is the name containerd looks for.
   { src: 'src/shim/main.ts', out: 'dist/containerd-shim-tsrunc-v2.cjs', link: 'dist/containerd-shim-tsrunc-v2' },
+  // Its actions, loaded by name: `start` and `delete` (once per container each) parse only themselves.
+  { src: 'src/shim/service/cmd-start.ts', out: 'dist/shim-start.cjs', library: true, lazy: true },
+  { src: 'src/shim/service/cmd-delete.ts', out: 'dist/shim-delete.cjs', library: true, lazy: true },
+  { src: 'src/shim/service/daemon.ts', out: 'dist/shim-daemon.cjs', library: true },
+  { src: 'src/shim/service/options.ts', out: 'dist/shim-options.cjs', library: true },
   ...LAZY.map(({ dir, name }) => ({ src: `${dir}/${name}.ts`, out: `dist/lib/${name}.cjs`, library: true })),
   // The package's public API (`import { create } from 'tsrunc'`): the runtime library in one file.
   { src: 'src/runtime/index.ts', out: 'dist/index.cjs', library: true },

@@ -3,7 +3,16 @@
 //   SHIM -namespace NS -address SOCK -publish-binary CONTAINERD -id ID -bundle B delete
 // `start` answers with the address of a shim serving the container (a new one, detached, or one that
 // already serves its group); with no action the binary is that long-lived server.
-import { parseShimFlags, usage } from './service/flags';
+import path from 'node:path';
+import { parseShimFlags, usage, type ShimFlags } from './service/flags';
+
+/**
+ * Each action is a bundle of its own next to this one (dist/shim-<action>.cjs): `start` and `delete` run
+ * once per container, and a Node start that parses only what it runs is the cheapest part to save.
+ */
+function action<T>(name: string, fn: string): (f: ShimFlags) => Promise<T> {
+  return (require(path.join(__dirname, `shim-${name}.cjs`)) as Record<string, (f: ShimFlags) => Promise<T>>)[fn]!;
+}
 
 async function main(): Promise<number> {
   const flags = parseShimFlags(process.argv.slice(2));
@@ -14,11 +23,11 @@ async function main(): Promise<number> {
   if (!flags.namespace) throw new Error('shim namespace cannot be empty');
   switch (flags.action) {
     case 'start':
-      return (await import('./service/cmd-start')).startCommand(flags);
+      return action<number>('start', 'startCommand')(flags);
     case 'delete':
-      return (await import('./service/cmd-delete')).deleteCommand(flags);
+      return action<number>('delete', 'deleteCommand')(flags);
     case '':
-      return (await import('./service/daemon')).serve(flags);
+      return action<number>('daemon', 'serve')(flags);
     default:
       throw new Error(`unknown action ${JSON.stringify(flags.action)}\n${usage}`);
   }

@@ -8,9 +8,10 @@ import { validateId } from '../../runtime/state/id';
 import { ConfigError } from '../../runtime/errors';
 import { encodeDeleteResponse } from '../proto/delete-response';
 import { isMountPoint } from '../mount';
+
 import { readBundleInfo } from './bundle-info';
 import type { ShimFlags } from './flags';
-import { DEFAULT_ROOT } from './options';
+import { DEFAULT_ROOT } from './defaults';
 
 export async function deleteCommand(f: ShimFlags): Promise<number> {
   validateId(f.id);

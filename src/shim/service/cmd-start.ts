@@ -28,10 +28,9 @@ async function grouping(): Promise<Grouping> {
     return 'sandbox';
   }
   if (!bytes.length) return 'sandbox';
-  const { fromBinary } = await import('@bufbuild/protobuf');
-  const { AnySchema } = await import('@bufbuild/protobuf/wkt');
-  const { shimConfig } = await import('./options');
-  return shimConfig(fromBinary(AnySchema, bytes)).group;
+  // A bundle of its own (dist/shim-options.cjs): most starts get no options and never parse protobuf-es.
+  const { decodeShimConfig } = require(path.join(__dirname, 'shim-options.cjs')) as typeof import('./options');
+  return decodeShimConfig(bytes).group;
 }
 
 function canConnect(p: string): Promise<boolean> {

@@ -2,14 +2,15 @@
 // what `ctr run --runtime-config-path` and CRI's `options.ConfigPath` send for a non-runc runtime).
 import { fromBinary } from '@bufbuild/protobuf';
 import { BinaryReader } from '@bufbuild/protobuf/wire';
-import type { Any } from '@bufbuild/protobuf/wkt';
+import { AnySchema, type Any } from '@bufbuild/protobuf/wkt';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../runtime/errors';
 import { OptionsSchema } from '../proto/gen/containerd/runc/v1/oci_pb';
 
-/** Default state root: each containerd namespace gets `<root>/<namespace>`, as runc's shim does. */
-export const DEFAULT_ROOT = '/run/containerd/tsrunc';
+import { DEFAULT_ROOT } from './defaults';
+
+export { DEFAULT_ROOT };
 
 export type Grouping = 'sandbox' | 'namespace';
 
@@ -66,6 +67,11 @@ export function shimConfig(options: Any | undefined): ShimConfig {
     else if (o.configPath) Object.assign(cfg, parseConfig(fs.readFileSync(o.configPath, 'utf8'), o.configPath));
   }
   return cfg;
+}
+
+/** The config in the Any that containerd writes to `start`'s stdin. */
+export function decodeShimConfig(bytes: Uint8Array): ShimConfig {
+  return shimConfig(fromBinary(AnySchema, bytes));
 }
 
 /** The tsrunc state root of namespace `ns`. */
