@@ -73,6 +73,17 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     expect(existsSync(join(stateRoot(), id))).toBe(false);
   });
 
+  test('run --rm of a missing program fails and leaves nothing', async () => {
+    const id = uniqueId('enoent');
+    const r = await env.ctr([...runArgs('--rm'), env.image.ctrRef, id, '/no/such/program']);
+    expect(r.code, show(r)).not.toBe(0);
+    expect(r.stderr).toMatch(/no such file|not found/i);
+    await env.ctr(['container', 'delete', id]);
+    expect(await taskStatus(id)).toBeUndefined();
+    expect(existsSync(join(stateRoot(), id))).toBe(false);
+    expect(mountsUnder(bundleOf(id))).toEqual([]);
+  });
+
   test('run --rm: the last output before the exit is never lost', async () => {
     const r = await env.ctr([...runArgs('--rm'), env.image.ctrRef, uniqueId('burst'), 'sh', '-c', 'seq 1 20000; echo end']);
     expect(r.code, show(r)).toBe(0);
@@ -358,6 +369,7 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
       expect(shims.size).toBe(1);
       const shim = [...shims][0]!;
       expect(shimProcesses()).toEqual([shim]);
+      for (const id of ids) expect(shimPid(id)).toBe(shim);
       const rss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${shim}/status`, 'utf8'))![1]);
       console.log(`one shim for 20 containers: RSS ${(rss / 1024).toFixed(1)} MiB`);
       // Each still answers on its own: exec into the last one.
@@ -458,6 +470,9 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     expect(shimProcesses()).toEqual([]);
     expect(existsSync(stateRoot()) ? readdirSync(stateRoot()) : []).toEqual([]);
     expect(mountsUnder(join(env.dir, 'containerd', 'state'))).toEqual([]);
+    // Shim sockets (and their pid files) go with their shims.
+    const sockets = join(env.dir, 'run', 'containerd', 's');
+    expect(existsSync(sockets) ? readdirSync(sockets) : []).toEqual([]);
     const cg = await env.exec('sh', ['-c', `ls -d /sys/fs/cgroup/${env.ns}/*/ 2>/dev/null || true`]);
     expect(cg.stdout.trim()).toBe('');
   });

@@ -107,7 +107,15 @@ export async function startCommand(f: ShimFlags): Promise<number> {
     const child = spawn(process.execPath, args, { cwd: bundle, detached: true, stdio: ['ignore', 'ignore', 'ignore', fd] });
     child.unref();
     writeAtomic(path.join(bundle, 'shim.pid'), String(child.pid));
+    // Later starts of the group find the shim's pid here (the server removes it when it goes).
+    writeAtomic(`${socketPath(address)}.pid`, String(child.pid));
     adjustOomScore(child.pid!);
+  } else {
+    try {
+      writeAtomic(path.join(bundle, 'shim.pid'), fs.readFileSync(`${socketPath(address)}.pid`, 'utf8'));
+    } catch {
+      // a shim started by an older version: containerd does not need the file
+    }
   }
   writeAtomic(path.join(bundle, 'address'), address);
   process.stdout.write(address);

@@ -34,6 +34,8 @@ function openLog(debug: boolean): (level: Level, msg: string) => void {
 export async function serve(f: ShimFlags): Promise<number> {
   native().setChildSubreaper();
   const log = openLog(f.debug);
+  // The bundle we started in goes with its container; nothing here uses a relative path after this.
+  process.chdir('/');
   process.on('uncaughtException', (err) => log('error', `uncaught: ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => log('error', `unhandled: ${(err as Error)?.stack ?? String(err)}`));
   const publisher = new Publisher({
@@ -56,7 +58,10 @@ export async function serve(f: ShimFlags): Promise<number> {
         log('info', 'last container deleted: shutting down');
         // Unlinked before the socket closes: a `start` from then on makes a new shim, and never loses
         // its fresh socket file to our cleanup.
-        if (f.socket) fs.rmSync(socketPath(f.socket), { force: true });
+        if (f.socket) {
+          fs.rmSync(`${socketPath(f.socket)}.pid`, { force: true });
+          fs.rmSync(socketPath(f.socket), { force: true });
+        }
         await server.close();
         await publisher.close(5000);
         process.exit(0);

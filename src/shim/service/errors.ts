@@ -1,12 +1,13 @@
 // Runtime library errors as the ttrpc status codes containerd's errdefs understand.
 import { ConfigError, RuntimeError } from '../../runtime/errors';
-import { InvalidArgument, NotFound, TtrpcError } from '../ttrpc/errors';
+import { AlreadyExists, InvalidArgument, NotFound, TtrpcError } from '../ttrpc/errors';
 
-/** ConfigError -> InvalidArgument, "does not exist" -> NotFound, anything else keeps its message (Unknown). */
+/** ConfigError -> InvalidArgument, "does not exist" -> NotFound, "already exists" -> AlreadyExists, else Unknown. */
 export function asTtrpcError(err: unknown): unknown {
   if (err instanceof TtrpcError) return err;
   if (err instanceof ConfigError) return new InvalidArgument(err.message);
   if (err instanceof RuntimeError && /does not exist/.test(err.message)) return new NotFound(err.message);
+  if (err instanceof RuntimeError && /already exists/.test(err.message)) return new AlreadyExists(err.message);
   return err;
 }
 
