@@ -204,6 +204,34 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     }
   });
 
+  test('errors carry containerd\'s codes: exec id taken, unknown exec, checkpoint not implemented', async () => {
+    const id = uniqueId('errs');
+    try {
+      const r = await env.ctr([...runArgs('-d'), env.image.ctrRef, id, 'sleep', '1000']);
+      expect(r.code, show(r)).toBe(0);
+      await waitStatus(id, 'RUNNING');
+      const bg = env.ctr(['task', 'exec', '--exec-id', 'same', id, 'sleep', '30']);
+      let dup: RunResult | undefined;
+      for (let n = 0; n < 100; n++) {
+        dup = await env.ctr(['task', 'exec', '--exec-id', 'same', id, 'true']);
+        if (/already exists/.test(dup.stderr)) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(dup!.code).not.toBe(0);
+      expect(dup!.stderr).toMatch(/already exists/);
+      const k = await env.ctr(['task', 'kill', '--exec-id', 'nope', id]);
+      expect(k.code).not.toBe(0);
+      expect(k.stderr).toMatch(/not found/);
+      const c = await env.ctr(['task', 'checkpoint', id]);
+      expect(c.code).not.toBe(0);
+      expect(c.stderr).toMatch(/not implemented/);
+      await env.ctr(['task', 'kill', '-s', 'SIGKILL', '--exec-id', 'same', id]);
+      await bg;
+    } finally {
+      await removeAll(id);
+    }
+  });
+
   test('pause and resume: the cgroup is really frozen and thawed', async () => {
     const id = uniqueId('pause');
     try {
