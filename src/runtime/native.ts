@@ -20,6 +20,8 @@ export interface Native {
   bpfProgLoadDevice(insns: Buffer, license: string): number;
   bpfProgAttach(progFd: number, cgroupFd: number, flags?: number, replaceFd?: number): void;
   bpfProgQuery(cgroupFd: number): { flags: number; ids: number[] };
+  mount?(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount?(target: string, flags: number): void;
 }
 
 /** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */

@@ -1,9 +1,11 @@
 // The rootfs mounts of a CreateTaskRequest (usually one overlay from containerd's snapshotter), mounted
-// at <bundle>/rootfs with mount(8) run asynchronously, and unmounted on Delete, `delete` and a failed Create.
+// at <bundle>/rootfs with mount(2) through the addon (mount(8), run asynchronously, where the addon has
+// no mount), and unmounted on Delete, `delete` and a failed Create.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, RuntimeError } from '../runtime/errors';
+import { native } from '../runtime/native';
 
 export interface RootfsMount {
   type: string;
@@ -40,13 +42,47 @@ export function checkRootfsMounts(mounts: RootfsMount[]): void {
   });
 }
 
+const MS_RDONLY = 1;
+const MS_REMOUNT = 32;
+const MS_BIND = 4096;
+const MS_REC = 16384;
+/** mount(8)'s flag options: [sets the flag, flag]. Anything else is filesystem data. */
+const FLAGS: Record<string, [boolean, number]> = {
+  ro: [true, MS_RDONLY], rw: [false, MS_RDONLY], nosuid: [true, 2], suid: [false, 2], nodev: [true, 4], dev: [false, 4],
+  noexec: [true, 8], exec: [false, 8], sync: [true, 16], async: [false, 16], dirsync: [true, 128], noatime: [true, 1024],
+  atime: [false, 1024], nodiratime: [true, 2048], diratime: [false, 2048], relatime: [true, 1 << 21], norelatime: [false, 1 << 21],
+  strictatime: [true, 1 << 24], bind: [true, MS_BIND], rbind: [true, MS_BIND | MS_REC], defaults: [false, 0],
+};
+
+/** One mount through mount(2): flags and data split as mount(8) does; a read-only bind is remounted. */
+function mountSyscall(m: RootfsMount, target: string, mount: NonNullable<ReturnType<typeof native>['mount']>): void {
+  let flags = 0;
+  const data: string[] = [];
+  for (const o of m.options) {
+    const f = FLAGS[o];
+    if (!f) data.push(o);
+    else if (f[0]) flags |= f[1];
+    else flags &= ~f[1];
+  }
+  if (m.type === 'bind') flags |= MS_BIND;
+  if (m.type === 'rbind') flags |= MS_BIND | MS_REC;
+  const bind = (flags & MS_BIND) !== 0;
+  mount(m.source, target, bind ? '' : m.type, flags & ~(bind ? MS_RDONLY : 0), data.join(','));
+  if (bind && flags & MS_RDONLY) mount('', target, '', (flags & ~MS_REC) | MS_REMOUNT, '');
+}
+
 /** Mounts `mounts` in order at `rootfs` (created if missing); on failure what was mounted goes again. */
 export async function mountRootfs(mounts: RootfsMount[], rootfs: string): Promise<void> {
   if (!mounts.length) return;
   checkRootfsMounts(mounts);
   fs.mkdirSync(rootfs, { recursive: true, mode: 0o711 });
   try {
+    const sys = native().mount;
     for (const m of mounts) {
+      if (sys) {
+        mountSyscall(m, rootfs, sys);
+        continue;
+      }
       const bind = m.type === 'bind' || m.type === 'rbind' || m.options.includes('bind') || m.options.includes('rbind');
       const opts = [...m.options];
       if (m.type === 'rbind' && !opts.includes('rbind')) opts.push('rbind');
@@ -63,7 +99,19 @@ export async function mountRootfs(mounts: RootfsMount[], rootfs: string): Promis
 
 /** Unmounts everything at `rootfs` (stacked mounts too); a path with nothing mounted is fine. */
 export async function unmountRootfs(rootfs: string): Promise<void> {
-  for (let i = 0; i < 16 && isMountPoint(rootfs); i++) await run('umount', ['--', rootfs]);
+  const umount = native().umount;
+  for (let i = 0; i < 16 && isMountPoint(rootfs); i++) {
+    if (!umount) await run('umount', ['--', rootfs]);
+    else {
+      try {
+        umount(rootfs, 0);
+      } catch (err) {
+        // Still busy (a process of the container not reaped yet): detach it, it goes with the last user.
+        if ((err as { errno?: number }).errno === 16) umount(rootfs, 2);
+        else throw err;
+      }
+    }
+  }
   if (isMountPoint(rootfs)) throw new RuntimeError(`cannot unmount ${rootfs}`);
 }
 

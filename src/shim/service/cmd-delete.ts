@@ -12,6 +12,8 @@ import { isMountPoint } from '../mount';
 import { readBundleInfo } from './bundle-info';
 import type { ShimFlags } from './flags';
 import { DEFAULT_ROOT } from './defaults';
+import { canConnect } from './socket';
+import { socketPath } from '../ttrpc/address';
 
 export async function deleteCommand(f: ShimFlags): Promise<number> {
   validateId(f.id);
@@ -35,6 +37,16 @@ export async function deleteCommand(f: ShimFlags): Promise<number> {
     } catch (err) {
       process.stderr.write(`${(err as Error).message}\n`);
     }
+  }
+  // A shim killed outright leaves its socket file; one still serving other containers keeps it.
+  try {
+    const sock = socketPath(fs.readFileSync(path.join(bundle, 'address'), 'utf8').trim());
+    if (sock.startsWith('/') && fs.existsSync(sock) && !(await canConnect(sock))) {
+      fs.rmSync(`${sock}.pid`, { force: true });
+      fs.rmSync(sock, { force: true });
+    }
+  } catch {
+    // no address file: no socket of ours
   }
   process.stdout.write(encodeDeleteResponse({ pid: info?.pid ?? 0, exitStatus: 128 + 9, exitedAt: new Date() }));
   return 0;

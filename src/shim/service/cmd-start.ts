@@ -8,6 +8,7 @@ import path from 'node:path';
 import { shimSocketAddress, socketPath } from '../ttrpc/address';
 import type { ShimFlags } from './flags';
 import type { Grouping } from './options';
+import { canConnect } from './socket';
 
 /** Annotations that put containers in one shim (runc's shim: a pod's containers share one). */
 const GROUP_ANNOTATIONS = ['io.containerd.runc.v2.group', 'io.kubernetes.cri.sandbox-id'];
@@ -31,17 +32,6 @@ async function grouping(): Promise<Grouping> {
   // A bundle of its own (dist/shim-options.cjs): most starts get no options and never parse protobuf-es.
   const { decodeShimConfig } = require(path.join(__dirname, 'shim-options.cjs')) as typeof import('./options');
   return decodeShimConfig(bytes).group;
-}
-
-function canConnect(p: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(p);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 function listen(server: net.Server, p: string): Promise<void> {
