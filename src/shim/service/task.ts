@@ -35,6 +35,8 @@ import {
   timestampFromDate,
   unpackJsonAny,
   type CreateTaskRequest,
+  type ExecProcessRequest,
+  type UpdateTaskRequest,
 } from '../proto';
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unimplemented } from '../ttrpc/errors';
 import type { ServiceImpl } from '../ttrpc/server';
@@ -241,12 +243,12 @@ export class TaskService {
     return { pid: p.pid, exitStatus: p.exit?.status ?? 0, exitedAt: p.exit ? timestampFromDate(p.exit.at) : undefined };
   }
 
-  async exec(r: { id: string; execId: string; terminal: boolean; stdin: string; stdout: string; stderr: string; spec?: { typeUrl: string; value: Uint8Array } }) {
+  async exec(r: ExecProcessRequest) {
     const c = this.get(r.id);
     validateId(r.execId);
     if (c.execs.has(r.execId)) throw new AlreadyExists(`exec ${r.execId} already exists in container ${c.id}`);
     if (c.init.exit) throw new FailedPrecondition(`container ${c.id} is not running`);
-    const spec = unpackJsonAny(r.spec as never, PROCESS_SPEC_TYPE_URL) as Process | undefined;
+    const spec = unpackJsonAny(r.spec, PROCESS_SPEC_TYPE_URL) as Process | undefined;
     if (!spec?.args?.length) throw new InvalidArgument('spec: an OCI process with args is required');
     const p = new ShimProcess(r.execId);
     p.spec = { ...spec, terminal: r.terminal };
@@ -347,9 +349,9 @@ export class TaskService {
     return {};
   }
 
-  async update(r: { id: string; resources?: { typeUrl: string; value: Uint8Array } }) {
+  async update(r: UpdateTaskRequest) {
     const c = this.get(r.id);
-    const resources = unpackJsonAny(r.resources as never, LINUX_RESOURCES_TYPE_URL) as LinuxResources | undefined;
+    const resources = unpackJsonAny(r.resources, LINUX_RESOURCES_TYPE_URL) as LinuxResources | undefined;
     if (!resources) throw new InvalidArgument(`resources: a ${LINUX_RESOURCES_TYPE_URL} is required`);
     await c.serial(() => mapped(() => update(c.stateRoot, c.id, resources)));
     return {};
