@@ -1,6 +1,7 @@
 // The long-lived shim server: subreaper, ttrpc on the socket `start` bound (fd 3), events to containerd,
 // log lines to the `log` fifo containerd reads in the first container's bundle.
 import fs from 'node:fs';
+import path from 'node:path';
 import { native } from '../../runtime/native';
 import { Publisher } from '../events/publisher';
 import { Task } from '../proto';
@@ -11,20 +12,46 @@ import { TaskService } from './task';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
-/** logrus' text format, which containerd copies into its own log. */
-function openLog(debug: boolean): (level: Level, msg: string) => void {
-  let fd = -1;
-  try {
-    // containerd holds the fifo open read-write: this open never blocks. Non-blocking writes: a full
-    // fifo (containerd gone) drops lines instead of stalling every container's I/O.
-    fd = fs.openSync('log', fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  } catch {
-    // no log fifo (started by hand)
-  }
-  return (level, msg) => {
-    if (fd < 0 || (level === 'debug' && !debug)) return;
+/**
+ * Lines in logrus' text format to the `log` fifo of a bundle, which containerd copies into its own log.
+ * containerd reads the fifo of each container it knows, so when the container whose fifo we write to is
+ * deleted, the log moves to another container of this shim.
+ */
+class ShimLog {
+  private fd = -1;
+  private bundle = '';
+
+  constructor(private readonly debug: boolean) {}
+
+  open(bundle: string): void {
+    this.close();
     try {
-      fs.writeSync(fd, `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)} runtime=io.containerd.tsrunc.v2 pid=${process.pid}\n`);
+      // containerd holds the fifo open read-write: this open never blocks. Non-blocking writes: a full
+      // fifo (containerd gone) drops lines instead of stalling every container's I/O.
+      this.fd = fs.openSync(path.join(bundle, 'log'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      this.bundle = bundle;
+    } catch {
+      // no log fifo (started by hand)
+    }
+  }
+
+  /** The container of `bundle` is gone: write to another one's fifo (or nowhere). */
+  moveFrom(bundle: string, others: string[]): void {
+    if (bundle !== this.bundle) return;
+    if (others.length) this.open(others[0]!);
+    else this.close();
+  }
+
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+    this.bundle = '';
+  }
+
+  readonly line = (level: Level, msg: string): void => {
+    if (this.fd < 0 || (level === 'debug' && !this.debug)) return;
+    try {
+      fs.writeSync(this.fd, `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)} runtime=io.containerd.tsrunc.v2 pid=${process.pid}\n`);
     } catch {
       // dropped
     }
@@ -33,7 +60,9 @@ function openLog(debug: boolean): (level: Level, msg: string) => void {
 
 export async function serve(f: ShimFlags): Promise<number> {
   native().setChildSubreaper();
-  const log = openLog(f.debug);
+  const shimLog = new ShimLog(f.debug);
+  shimLog.open(process.cwd());
+  const log = shimLog.line;
   // The bundle we started in goes with its container; nothing here uses a relative path after this.
   process.chdir('/');
   process.on('uncaughtException', (err) => log('error', `uncaught: ${err.stack ?? err.message}`));
@@ -51,6 +80,7 @@ export async function serve(f: ShimFlags): Promise<number> {
     namespace: f.namespace,
     events: publisher,
     log,
+    onDeleted: (bundle, others) => shimLog.moveFrom(bundle, others),
     onShutdown: () => {
       if (stopping) return;
       stopping = true;

@@ -58,6 +58,8 @@ export interface ServiceOptions {
   namespace: string;
   events: EventSink;
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;
+  /** A container was deleted (its bundle is about to go); `others` are the bundles still served. */
+  onDeleted?: (bundle: string, others: string[]) => void;
   /** Shutdown with no container left: the shim goes. */
   onShutdown: () => void;
   /** Config from `start` (the options containerd sent then); a Create's own options win. */
@@ -235,6 +237,7 @@ export class TaskService {
       const res = this.exitOf(p);
       this.o.events.publish('/tasks/delete', TaskDeleteSchema, { containerId: c.id, pid: res.pid, exitStatus: res.exitStatus, exitedAt: res.exitedAt });
       this.o.log('info', `deleted ${c.id}`);
+      this.o.onDeleted?.(c.bundle, [...this.containers.values()].map((x) => x.bundle));
       return res;
     });
   }
