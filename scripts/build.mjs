@@ -3,9 +3,9 @@
 // than an ESM module graph). Entries whose source does not exist yet are skipped, so `npm ci` (which
 // runs this as `prepare`) works on a partial tree.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,7 +21,16 @@ const LAZY = [
 const entries = [
   { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: true },
   { src: 'src/bundle/make-bundle.ts', out: 'dist/make-bundle.cjs' },
+  // containerd's runtime v2 shim; dist/containerd-shim-tsrunc-v2 (a symlink) is the name containerd looks for.
+  { src: 'src/shim/main.ts', out: 'dist/containerd-shim-tsrunc-v2.cjs', link: 'dist/containerd-shim-tsrunc-v2' },
+  // Its actions, loaded by name: `start` and `delete` (once per container each) parse only themselves.
+  { src: 'src/shim/service/cmd-start.ts', out: 'dist/shim-start.cjs', library: true, lazy: true },
+  { src: 'src/shim/service/cmd-delete.ts', out: 'dist/shim-delete.cjs', library: true, lazy: true },
+  { src: 'src/shim/service/daemon.ts', out: 'dist/shim-daemon.cjs', library: true },
+  { src: 'src/shim/service/options.ts', out: 'dist/shim-options.cjs', library: true },
   ...LAZY.map(({ dir, name }) => ({ src: `${dir}/${name}.ts`, out: `dist/lib/${name}.cjs`, library: true })),
+  // The package's public API (`import { create } from 'tsrunc'`): the runtime library in one file.
+  { src: 'src/runtime/index.ts', out: 'dist/index.cjs', library: true },
 ];
 
 /** In the CLI bundle, `import('.../runtime/ops/x')` becomes `require('./lib/x.cjs')`. */
@@ -63,7 +72,7 @@ function cheapBuiltinInterop(file) {
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist/lib'), { recursive: true });
 let failed = false;
-for (const { src, out, lazy, library } of entries) {
+for (const { src, out, lazy, library, link } of entries) {
   if (!existsSync(join(root, src))) {
     console.log(`build: skip ${src} (not present yet)`);
     continue;
@@ -94,6 +103,8 @@ for (const { src, out, lazy, library } of entries) {
     });
     cheapBuiltinInterop(join(root, out));
     if (!library) chmodSync(join(root, out), 0o755);
+    // Node picks CommonJS by the real path's .cjs, so the extensionless name can be a symlink.
+    if (link) symlinkSync(basename(out), join(root, link));
     if (!library) console.log(`build: ${src} -> ${out}`);
   } catch (err) {
     failed = true;

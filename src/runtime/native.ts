@@ -27,6 +27,8 @@ export interface Native {
   fstatfsType(fd: number): number;
   /** rm -rf of `name` below `dirfd` through directory fds: never follows a symlink, never crosses a mount. */
   removeTreeAt(dirfd: number, name: string): void;
+  mount?(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount?(target: string, flags: number): void;
 }
 
 /** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */

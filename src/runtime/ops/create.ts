@@ -39,6 +39,8 @@ export interface CreateOptions {
   listenFds?: number;
   /** Told about what the container runs without (e.g. capabilities that cannot be granted). */
   warn?: (message: string) => void;
+  /** The init's stdin, stdout and stderr (default: ours). */
+  stdio?: number[];
 }
 
 /** `create`: everything up to the user's program, which waits for `start`. */
@@ -142,7 +144,7 @@ async function spawnInit(
     warn: opts.warn,
     seccompListenerFd: listenerFd >= 0 ? 4 + preserveFds + (console ? 1 : 0) : undefined,
   });
-  const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];
+  const fds = [...(opts.stdio ?? stdioFds()), ...Array.from({ length: preserveFds }, (_, i) => 3 + i), stateDirFd];
   if (console) fds.push(console.helperFd);
   if (listenerFd >= 0) fds.push(listenerFd);
   const cgroupFd = cgroup ? cgroup.fd() : -1;

@@ -50,6 +50,8 @@ export interface ExecOptions {
   subCgroup?: string;
   /** Told about what the process runs without (capabilities that cannot be granted). */
   warn?: (message: string) => void;
+  /** The process's stdin, stdout and stderr (default: ours). */
+  stdio?: number[];
 }
 
 /** The process to run: runc's rules for combining the container's process and the flags. */
@@ -97,7 +99,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   // Checked before anything is opened: a wrong sub-cgroup fails with nothing to undo.
   const cgroupDir = execCgroupDir(record.cgroupDir, opts.subCgroup);
   const console = proc.terminal ? openConsole(opts.console) : undefined;
-  const fds = [...stdioFds(), ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
+  const fds = [...(opts.stdio ?? stdioFds()), ...Array.from({ length: preserveFds }, (_, i) => 3 + i)];
   if (console) fds.push(console.helperFd);
   let listenerFd = -1;
   try {

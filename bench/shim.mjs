@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// Our shim (containerd-shim-tsrunc-v2) against containerd 1.6's runc v2 shim, under the engine test
+// harness (private mount namespace, containerd in a temp dir), interleaved, medians:
+//   - `ctr run --rm IMG true`: runc.v2 + runc, runc.v2 + tsrunc, tsrunc.v2 (our shim)
+//   - `ctr task exec true` into a running container: runc.v2 + runc vs tsrunc.v2
+//   - shim RSS: our one shim for 1 and for 20 detached containers of one sandbox, vs the runc v2 shims
+//   - shim CPU over a few seconds while those 20 containers idle
+//   node bench/shim.mjs [--iterations N] [--json FILE]
+import { build } from 'esbuild';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { fmt, median, table } from './lib/stats.mjs';
+
+delete process.env.NODE_EXTRA_CA_CERTS;
+
+const { values: opts } = parseArgs({
+  options: {
+    iterations: { type: 'string', default: '10' },
+    containers: { type: 'string', default: '20' },
+    json: { type: 'string' },
+  },
+});
+const N = Number(opts.iterations);
+const C = Number(opts.containers);
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SHIM = join(repo, 'dist', 'containerd-shim-tsrunc-v2');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function status(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+const rssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(status(pid))?.[1] ?? NaN);
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+function ppidOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+const buildDir = mkdtempSync(join(tmpdir(), 'tsrunc-bench-shim-'));
+let env;
+const cleanup = [];
+try {
+  const harnessFile = join(buildDir, 'harness.mjs');
+  await build({
+    absWorkingDir: repo,
+    entryPoints: ['test/engines/harness.ts'],
+    outfile: harnessFile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(repo, 'test/engines/harness.ts')).href) },
+  });
+  const { EngineEnv } = await import(pathToFileURL(harnessFile).href);
+  env = await EngineEnv.start({ image: { dirs: ['run'] } });
+
+  const CONFIGS = {
+    'runc.v2+runc': () => env.ctrRuntimeArgs('runc'),
+    'runc.v2+tsrunc': () => env.ctrRuntimeArgs('tsrunc'),
+    'tsrunc.v2': () => ['--runtime', SHIM, '--cpu-shares', '0'],
+  };
+  const ctrOk = async (args) => {
+    const r = await env.ctr(args, { timeout: 60_000 });
+    if (r.code !== 0) throw new Error(`ctr ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+    return r;
+  };
+  const taskPid = async (id) => {
+    const r = await ctrOk(['task', 'ls']);
+    for (const line of r.stdout.split('\n').slice(1)) {
+      const [task, pid, st] = line.trim().split(/\s+/);
+      if (task === id && st === 'RUNNING') return Number(pid);
+    }
+    return undefined;
+  };
+  const waitRunning = async (id) => {
+    for (let i = 0; i < 400; i++) {
+      const pid = await taskPid(id);
+      if (pid) return pid;
+      await sleep(25);
+    }
+    throw new Error(`${id} not running`);
+  };
+  const remove = async (id) => {
+    await env.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeout: 20_000 });
+    await env.ctr(['task', 'delete', '-f', id], { timeout: 20_000 });
+    await env.ctr(['container', 'delete', id], { timeout: 20_000 });
+  };
+
+  // --- ctr run --rm IMG true ---
+  let n = 0;
+  const run = async (cfg) => {
+    const id = `bench-run-${++n}`;
+    const t0 = performance.now();
+    await ctrOk(['run', ...CONFIGS[cfg](), '--rm', env.image.ctrRef, id, 'true']);
+    return performance.now() - t0;
+  };
+  const runSamples = Object.fromEntries(Object.keys(CONFIGS).map((k) => [k, []]));
+  for (const cfg of Object.keys(CONFIGS)) await run(cfg); // warm-up
+  for (let i = 0; i < N; i++) {
+    const order = Object.keys(CONFIGS);
+    for (let r = 0; r < i % order.length; r++) order.push(order.shift());
+    for (const cfg of order) runSamples[cfg].push(await run(cfg));
+  }
+
+  // --- ctr task exec true ---
+  const execCfgs = ['runc.v2+runc', 'tsrunc.v2'];
+  const execIds = {};
+  for (const cfg of execCfgs) {
+    const id = `bench-exec-${cfg.replace(/[^a-z0-9]/g, '')}`;
+    cleanup.push(id);
+    await ctrOk(['run', ...CONFIGS[cfg](), '-d', env.image.ctrRef, id, 'sleep', '100000']);
+    await waitRunning(id);
+    execIds[cfg] = id;
+  }
+  let e = 0;
+  const exec = async (cfg) => {
+    const t0 = performance.now();
+    await ctrOk(['task', 'exec', '--exec-id', `e${++e}`, execIds[cfg], 'true']);
+    return performance.now() - t0;
+  };
+  const execSamples = { 'runc.v2+runc': [], 'tsrunc.v2': [] };
+  for (const cfg of execCfgs) await exec(cfg);
+  for (let i = 0; i < N; i++) for (const cfg of i % 2 ? [...execCfgs].reverse() : execCfgs) execSamples[cfg].push(await exec(cfg));
+  for (const id of Object.values(execIds)) await remove(id);
+  cleanup.length = 0;
+
+  // --- memory and idle CPU: C detached containers ---
+  const mem = {};
+  const pod = `bench-pod-${process.pid}`;
+  const ours = [];
+  for (let i = 0; i < C; i++) {
+    const id = `${pod}-t${i}`;
+    cleanup.push(id);
+    ours.push(id);
+    await ctrOk(['run', ...CONFIGS['tsrunc.v2'](), '--annotation', `io.kubernetes.cri.sandbox-id=${pod}`, '-d', env.image.ctrRef, id, 'sleep', '100000']);
+    const pid = await waitRunning(id);
+    if (i === 0) {
+      await sleep(500);
+      mem.shimPid = ppidOf(pid);
+      mem.oursFirstKiB = rssKiB(mem.shimPid);
+    }
+  }
+  await sleep(1000);
+  mem.oursAllKiB = rssKiB(mem.shimPid);
+  mem.oursPerExtraKiB = (mem.oursAllKiB - mem.oursFirstKiB) / (C - 1);
+  const t0 = cpuTicks(mem.shimPid);
+  await sleep(5000);
+  mem.oursIdleCpuTicks5s = cpuTicks(mem.shimPid) - t0;
+  for (let i = 0; i < ours.length; i += 5) await Promise.all(ours.slice(i, i + 5).map(remove));
+  cleanup.length = 0;
+
+  const runcIds = [];
+  for (let i = 0; i < Math.min(C, 5); i++) {
+    const id = `bench-runc-${i}`;
+    cleanup.push(id);
+    runcIds.push(id);
+    await ctrOk(['run', ...CONFIGS['runc.v2+runc'](), '-d', env.image.ctrRef, id, 'sleep', '100000']);
+  }
+  const runcShims = [];
+  for (const id of runcIds) runcShims.push(ppidOf(await waitRunning(id)));
+  await sleep(1000);
+  mem.runcShimKiB = median(runcShims.map(rssKiB));
+  for (const id of runcIds) await remove(id);
+  cleanup.length = 0;
+
+  const med = (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
+  const runMed = med(runSamples);
+  const execMed = med(execSamples);
+  console.log(`ctr run --rm IMG true, containerd 1.6, N=${N} each, interleaved (rotated order)`);
+  console.log(table(['config', 'median ms', 'min ms', 'max ms', 'x runc.v2+runc'], Object.entries(runSamples).map(([k, v]) => [k, fmt(runMed[k]), fmt(Math.min(...v)), fmt(Math.max(...v)), fmt(runMed[k] / runMed['runc.v2+runc'], 2)])));
+  console.log(`\nctr task exec true, N=${N} each, interleaved`);
+  console.log(table(['config', 'median ms', 'min ms', 'max ms', 'x runc.v2+runc'], Object.entries(execSamples).map(([k, v]) => [k, fmt(execMed[k]), fmt(Math.min(...v)), fmt(Math.max(...v)), fmt(execMed[k] / execMed['runc.v2+runc'], 2)])));
+  console.log(`\nshim memory (RSS): tsrunc.v2 with 1 container ${fmt(mem.oursFirstKiB / 1024)} MiB, with ${C}: ${fmt(mem.oursAllKiB / 1024)} MiB ` +
+    `(${fmt(mem.oursPerExtraKiB / 1024, 2)} MiB per additional container); runc.v2: ${fmt(mem.runcShimKiB / 1024)} MiB per container (one shim each)`);
+  console.log(`shim CPU while ${C} containers idle: ${mem.oursIdleCpuTicks5s} ticks in 5 s`);
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, runSamples, execSamples, runMedian: runMed, execMedian: execMed, mem }, null, 2));
+} finally {
+  for (const id of cleanup) {
+    await env?.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeout: 20_000 }).catch(() => undefined);
+    await env?.ctr(['task', 'delete', '-f', id], { timeout: 20_000 }).catch(() => undefined);
+    await env?.ctr(['container', 'delete', id], { timeout: 20_000 }).catch(() => undefined);
+  }
+  await env?.stop();
+  rmSync(buildDir, { recursive: true, force: true });
+}
+

@@ -1,0 +1,33 @@
+// What the shim knows about one container: its init, its exec'd processes, and where its state is.
+import type { ShimProcess } from './process';
+
+export class Container {
+  /** Exec'd processes by exec id, from Exec until their Delete. */
+  readonly execs = new Map<string, ShimProcess>();
+  paused = false;
+  rootfsMounted = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly id: string,
+    readonly bundle: string,
+    /** The tsrunc state root (`<root>/<namespace>`) the container lives in. */
+    readonly stateRoot: string,
+    readonly init: ShimProcess,
+  ) {}
+
+  /** The process `execId` names ('' = the init), or undefined. */
+  process(execId: string): ShimProcess | undefined {
+    return execId ? this.execs.get(execId) : this.init;
+  }
+
+  /**
+   * Runs `fn` after every earlier serialised call on this container has finished: the runtime's state
+   * lock is an flock, which would block Node's loop (and so the whole shim) if taken twice at once.
+   */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
