@@ -29,9 +29,12 @@ function keyValues(text: string | undefined): Map<string, bigint> {
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 const MEMORY_FIELDS = new Set(MemoryStatSchema.fields.map((f) => f.localName));
 
-/** Reads the cgroup at `dir`; files of controllers that are not enabled give zeros. */
-export function cgroupMetrics(dir: string) {
-  const f = (name: string) => readOptional(path.join(dir, name));
+/**
+ * Reads the cgroup at `dir`; files of controllers that are not enabled give zeros. `read` defaults to the
+ * checked cgroupfs reader (files beneath the cgroup2 mount only); tests pass plain files.
+ */
+export function cgroupMetrics(dir: string, read: (name: string) => string | undefined = (name) => readOptional(path.join(dir, name))) {
+  const f = read;
   const cpu = keyValues(f('cpu.stat'));
   const mem = keyValues(f('memory.stat'));
   const memory: Record<string, bigint> = {};

@@ -1,6 +1,6 @@
 // Pure parts of the shim's service side: flags as containerd passes them, stdio URIs, grouping, options,
 // rootfs mount checks, and the cgroup v2 Metrics read from cgroup files.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -109,7 +109,8 @@ describe('Stats', () => {
       writeFileSync(join(dir, 'memory.events'), 'low 0\nhigh 1\nmax 2\noom 3\noom_kill 4\n');
       writeFileSync(join(dir, 'pids.current'), '3\n');
       writeFileSync(join(dir, 'io.stat'), '8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n');
-      const m = cgroupMetrics(dir);
+      const plain = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined);
+      const m = cgroupMetrics(dir, plain);
       expect(m.cpu).toMatchObject({ usageUsec: 1234n, userUsec: 1000n, systemUsec: 234n });
       expect(m.memory).toMatchObject({ anon: 4096n, file: 18446744073709551000n, kernelStack: 16384n, pgfault: 7n, usage: 8192n, usageLimit: 18446744073709551615n, swapUsage: 0n });
       expect(m.memoryEvents).toMatchObject({ high: 1n, max: 2n, oom: 3n, oomKill: 4n });
