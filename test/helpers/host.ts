@@ -119,15 +119,15 @@ export interface LeftoverOptions {
 }
 
 /**
- * Nothing of container `id` appeared since `before` or survives: no state dir, no cgroup, no mount,
+ * Nothing of container `id` ('' when there is no valid id) appeared since `before` or survives: no state dir, no cgroup, no mount,
  * no process. Mounts count when their path names tsrunc (test bundles and roots all do), so that
  * another test run on a shared machine does not fail this one.
  */
 export function expectNothingLeft(before: HostSnapshot, id: string, opts: LeftoverOptions = {}): void {
   const root = opts.root ?? testRoot();
   expect(readdirSync(root).filter((e) => !before.rootEntries.has(e)), 'state dirs').toEqual([]);
-  expect(existsSync(join(root, id)), 'state dir').toBe(false);
-  for (const d of [containerCgroupDir(id), ...(opts.cgroupDirs ?? [])]) expect(existsSync(d), `cgroup ${d}`).toBe(false);
+  if (id) expect(existsSync(join(root, id)), 'state dir').toBe(false);
+  for (const d of [...(id ? [containerCgroupDir(id)] : []), ...(opts.cgroupDirs ?? [])]) expect(existsSync(d), `cgroup ${d}`).toBe(false);
   const newMounts = readMountinfo().filter((m) => !before.mounts.has(m.line) && (m.mountPoint.includes('tsrunc') || (opts.bundleDir && m.mountPoint.startsWith(opts.bundleDir))));
   expect(newMounts.map((m) => m.line), 'mounts').toEqual([]);
   for (const pid of opts.pids ?? []) expect(alive(pid), `process ${pid}`).toBe(false);
@@ -139,7 +139,7 @@ export function expectNothingLeft(before: HostSnapshot, id: string, opts: Leftov
     } catch {
       return false;
     }
-    return cg.includes(`/tsrunc/${id}`) || (opts.bundleDir !== undefined && p.reason.includes(opts.bundleDir)) || p.cmdline.includes(root);
+    return (id !== '' && cg.includes(`/tsrunc/${id}`)) || (opts.bundleDir !== undefined && p.reason.includes(opts.bundleDir)) || p.cmdline.includes(root);
   });
   expect(strays, 'processes').toEqual([]);
 }

@@ -3,17 +3,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { testRoot, tsrunc, uniqueId } from '../helpers';
-
-const CGROUP2 = '/sys/fs/cgroup/unified';
+import { containerCgroupDir, testRoot, tsrunc, uniqueId } from '../helpers';
 
 describe('remains of a killed create', () => {
   it('delete --force removes the state directory and the default cgroup', async () => {
     const id = uniqueId('half');
     const stateDir = join(testRoot(), id);
-    const cgroupDir = join(CGROUP2, 'tsrunc', id);
+    const cgroupDir = containerCgroupDir(id);
     mkdirSync(stateDir);
     mkdirSync(cgroupDir, { recursive: true });
+    expect(existsSync(cgroupDir)).toBe(true);
     expect((await tsrunc(['list', '-q'])).stdout).not.toContain(id);
     expect((await tsrunc(['state', id])).code).not.toBe(0);
     const r = await tsrunc(['delete', '--force', id]);
