@@ -194,20 +194,19 @@ describe('CVE-2021-30465 class: symlinks in the rootfs cannot redirect a mount o
 });
 
 describe('CVE-2025-31133 / CVE-2025-52565 class: masked paths and /dev/console cannot be swapped', () => {
-  it('/dev/null as a symlink (no /dev tmpfs): create fails or masks with the real null device', async () => {
-    // The attack writes the masked file itself: were the mask a bind of the symlink's target
-    // (core_pattern), the write would land on the host's core_pattern.
+  it('/dev/null swapped for a symlink after the devices are made: masking refuses it, the masked file is never the target', async () => {
+    // A createContainer hook runs in the container's mount namespace after /dev is populated and before
+    // the paths are masked: it swaps /dev/null for a symlink to core_pattern. The attack then writes the
+    // masked file itself: were the mask a bind of the symlink's target, the host's core_pattern changes.
     const corePattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
     const bundle = makeBundle({
       args: ['sh', '-c', 'stat -c "%F %t:%T" /proc/keys; wc -c < /proc/keys; echo "|/evil" > /proc/keys; echo keys=$?'],
-      mutate: (spec) => {
-        spec.mounts = spec.mounts!.filter((m) => !m.destination.startsWith('/dev'));
-        spec.linux!.maskedPaths = ['/proc/keys', '/proc/timer_list'];
-      },
+      mutate: (spec) => void (spec.linux!.maskedPaths = ['/proc/keys', '/proc/timer_list']),
     });
-    mkdirSync(join(bundle.rootfs, 'dev'), { recursive: true });
-    rmSync(join(bundle.rootfs, 'dev', 'null'), { force: true });
-    symlinkSync('/proc/sys/kernel/core_pattern', join(bundle.rootfs, 'dev', 'null'));
+    const hook = join(bundle.dir, 'swap-null.sh');
+    writeFileSync(hook, `#!/bin/sh\nrm -f ${bundle.rootfs}/dev/null && ln -s /proc/sys/kernel/core_pattern ${bundle.rootfs}/dev/null\n`, { mode: 0o755 });
+    bundle.spec.hooks = { createContainer: [{ path: hook }] };
+    bundle.save();
     const id = uniqueId('devnull');
     let r;
     try {
@@ -227,6 +226,28 @@ describe('CVE-2025-31133 / CVE-2025-52565 class: masked paths and /dev/console c
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/dev\/null/);
     }
+  });
+
+  it('/dev/null as a symlink in a rootfs without a /dev tmpfs: create refuses it', async () => {
+    const corePattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    const bundle = makeBundle({
+      args: ['sh', '-c', 'echo "|/evil" > /proc/keys; echo keys=$?'],
+      mutate: (spec) => {
+        spec.mounts = spec.mounts!.filter((m) => !m.destination.startsWith('/dev'));
+        spec.linux!.maskedPaths = ['/proc/keys'];
+      },
+    });
+    mkdirSync(join(bundle.rootfs, 'dev'), { recursive: true });
+    rmSync(join(bundle.rootfs, 'dev', 'null'), { force: true });
+    symlinkSync('/proc/sys/kernel/core_pattern', join(bundle.rootfs, 'dev', 'null'));
+    const id = uniqueId('devnull');
+    const r = await tsrunc(['run', '--bundle', bundle.dir, id]);
+    await tsrunc(['delete', '--force', id]);
+    bundle.remove();
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/dev\/null/);
+    expect(readFileSync('/proc/sys/kernel/core_pattern', 'utf8')).toBe(corePattern);
   });
 
   it('/dev/null as a symlink with a /dev tmpfs is replaced by the real device', async () => {
