@@ -26,7 +26,7 @@ export function hostDir(tag = 'host'): string {
 
 /** One field of a /proc/<pid>/status text, e.g. statusField(s, 'CapEff'). Throws if absent. */
 export function statusField(status: string, name: string): string {
-  const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status);
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status); // not \s: an empty field must not eat the newline
   if (!m) throw new Error(`no ${name} in status:\n${status}`);
   return m[1]!.trim();
 }

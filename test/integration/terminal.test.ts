@@ -2,13 +2,12 @@
 // the SCM_RIGHTS message and talks to the pty master), and foreground `run`/`exec -t` under a real pty
 // (script(1)) must give the terminal back as it found it.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { childEnv, makeBundle, REPO, testRoot, tsrunc, tsruncArgv, tsruncOk, uniqueId, waitForStatus } from '../helpers';
+import { describe, expect, it } from 'vitest';
+import { childEnv, hostDir, makeBundle, REPO, testRoot, tsrunc, tsruncArgv, tsruncOk, uniqueId, waitForStatus } from '../helpers';
 
 interface Addon {
   recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
@@ -17,8 +16,7 @@ interface Addon {
 }
 const addon = createRequire(import.meta.url)(join(REPO, 'build/Release/tsrunc.node')) as Addon;
 
-const dir = mkdtempSync(join(tmpdir(), 'tsrunc-test-terminal-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = hostDir('terminal');
 
 /** A --console-socket listener: resolves with the first pty master sent to it and the payload (the pty name). */
 function consoleSocket(): { path: string; master: Promise<{ fd: number; name: string; count: number }>; close(): void } {
@@ -180,13 +178,15 @@ describe('console socket: the test receives the pty master', () => {
     expect(existsSync(join(testRoot(), id))).toBe(false);
   });
 
-  it('run -d of a terminal container without --console-socket fails and leaves nothing', async () => {
+  it('create or run -d of a terminal container without --console-socket fails clearly and leaves nothing', async () => {
     const bundle = makeBundle({ args: ['true'], mutate: (s) => void (s.process!.terminal = true) });
-    const id = uniqueId('tty');
-    const r = await tsrunc(['run', '-d', '--bundle', bundle.dir, id]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/console-socket/);
-    expect(existsSync(join(testRoot(), id))).toBe(false);
+    for (const command of [['create'], ['run', '-d']]) {
+      const id = uniqueId('tty');
+      const r = await tsrunc([...command, '--bundle', bundle.dir, id]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim()).toMatch(new RegExp(`^tsrunc: ${command[0]}: process\\.terminal: .*--console-socket`));
+      expect(existsSync(join(testRoot(), id))).toBe(false);
+    }
   });
 });
 
