@@ -12,6 +12,7 @@ import {
   runContainer,
   runId,
   sh,
+  spawnTsrunc,
   state,
   testRoot,
   tsrunc,
@@ -313,6 +314,41 @@ describe('list', () => {
       expect(JSON.parse(await tsruncOk(['list', '-f', 'json'], { root }))).toEqual([]);
     } finally {
       removeTree(root);
+    }
+  });
+});
+
+describe('signals to a foreground run or exec', () => {
+  // Logs HUP and INT, exits 3 on TERM; "ready" once the traps are set. `wait` returns on a trapped signal.
+  const SIGNAL_LOGGER =
+    'for s in HUP INT; do trap "echo $s >> /host/sig" $s; done; trap "echo TERM >> /host/sig; exit 3" TERM; ' +
+    'echo ready > /host/ready; sleep 1000 & while :; do wait; done';
+
+  it.each(['run', 'exec'] as const)('%s: HUP, INT and TERM sent to tsrunc reach the container process; its exit status is ours', async (mode) => {
+    const host = hostDir();
+    const id = uniqueId('sig');
+    let child;
+    if (mode === 'run') {
+      const bundle = makeBundle({ args: sh(SIGNAL_LOGGER), mutate: withHost(host) });
+      child = spawnTsrunc(['run', '--bundle', bundle.dir, id], { stdio: 'ignore' });
+    } else {
+      const bundle = makeBundle({ args: ['sleep', '1000'], mutate: withHost(host) });
+      await tsruncOk(['run', '-d', '--bundle', bundle.dir, id]);
+      child = spawnTsrunc(['exec', id, ...sh(SIGNAL_LOGGER)], { stdio: 'ignore' });
+    }
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (code, sig) => r([code, sig])));
+    try {
+      await waitForFile(join(host, 'ready'));
+      for (const [sig, name] of [['SIGHUP', 'HUP'], ['SIGINT', 'INT']] as const) {
+        child.kill(sig);
+        await waitForFile(join(host, 'sig'), new RegExp(`^${name}$`, 'm'));
+      }
+      child.kill('SIGTERM');
+      expect(await exited).toEqual([3, null]);
+      expect(readFileSync(join(host, 'sig'), 'utf8')).toBe('HUP\nINT\nTERM\n');
+    } finally {
+      child.kill('SIGKILL');
+      await tsrunc(['delete', '--force', id]);
     }
   });
 });
