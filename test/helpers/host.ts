@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { listProcesses } from '../setup/leaks';
+import { alive, sleep } from './base';
 import { runId, testRoot } from './env';
 import { removeTree } from './fs';
 import { cgroup2Mount, readMountinfo } from './mountinfo';
@@ -35,23 +36,7 @@ export function procStatus(pid: number | 'self'): string {
   return readFileSync(`/proc/${pid}/status`, 'utf8');
 }
 
-/** The process state letter (R, S, Z, ...) from /proc/<pid>/stat, or undefined when it is gone. */
-export function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The process exists and is not a zombie. */
-export function alive(pid: number): boolean {
-  const s = procState(pid);
-  return s !== undefined && s !== 'Z' && s !== 'X';
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { alive, procState, sleep } from './base';
 
 /** Polls `probe` until it returns a value other than false/undefined; throws naming `what` after `timeout` ms. */
 export async function waitFor<T>(what: string, probe: () => T | false | undefined | Promise<T | false | undefined>, timeout = 10_000): Promise<T> {
