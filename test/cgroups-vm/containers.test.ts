@@ -252,7 +252,17 @@ describe.skipIf(!VM)('tsrunc containers with cgroup v2 resources (VM)', () => {
       const before = procs();
       const pids = JSON.parse(await tsruncOk(['ps', '-f', 'json', c.id])) as number[];
       const after = procs();
-      expect(pids).toContain(c.pid());
+      // The init as the kernel knows it (pid 1 of its namespace, in cgroup.procs), not state.json's pid.
+      const isInit = (p: number) => {
+        try {
+          return /^NSpid:.*\s1$/m.test(readFileSync(`/proc/${p}/status`, 'utf8'));
+        } catch {
+          return false;
+        }
+      };
+      const init = before.filter((p) => after.includes(p) && isInit(p));
+      expect(init).toHaveLength(1);
+      expect(pids).toContain(init[0]);
       for (const pid of before.filter((p) => after.includes(p))) expect(pids).toContain(pid);
       for (const pid of pids) expect(before.includes(pid) || after.includes(pid) || !existsSync(`/proc/${pid}`), `pid ${pid}`).toBe(true);
     });

@@ -1,6 +1,9 @@
 // containerd 1.6 with its stock runc v2 shim, the runtime binary swapped with `ctr run --runc-binary`.
 // Every case runs with runc first (proves the harness) and then with tsrunc.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cgroupOf, cgroupPathDir, procStatus, statusField, waitFor } from '../helpers/host';
 import { EngineEnv, installed, uniqueId, type RunResult } from './harness';
 import type { ImageArchive } from './image';
 
@@ -55,6 +58,23 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
   describe.each(['runc', 'tsrunc'] as const)('runtime %s', (runtime) => {
     const runArgs = (): string[] => ['run', ...env.ctrRuntimeArgs(runtime)];
 
+    /**
+     * The runtime asked for made the task: its state file in its root (<--runc-root>/<namespace>, as the
+     * runc shim passes it) is in that runtime's own format (runc: init_process_pid; tsrunc: pidStartTime)
+     * and names the task's pid, and the other runtime's root has no such container.
+     */
+    async function expectMadeBy(id: string): Promise<void> {
+      const { pid } = (await taskStatus(id))!;
+      const stateFile = (r: 'runc' | 'tsrunc') => join(env.roots[r], env.ns, id, 'state.json');
+      const st = JSON.parse(readFileSync(stateFile(runtime), 'utf8')) as Record<string, unknown>;
+      if (runtime === 'runc') expect(st.init_process_pid).toBe(pid);
+      else expect({ pid: st.pid, hasStart: typeof st.pidStartTime === 'number' }).toEqual({ pid, hasStart: true });
+      expect(existsSync(stateFile(runtime === 'runc' ? 'tsrunc' : 'runc'))).toBe(false);
+    }
+
+    /** The task's cgroup directory on the host, from /proc/<pid>/cgroup. */
+    const taskCgroup = (pid: number) => cgroupPathDir(cgroupOf(pid));
+
     test('run --rm: stdout, stderr and exit code 0', async () => {
       const id = uniqueId('rm');
       const r = await env.ctr([...runArgs(), '--rm', env.image.ctrRef, id, 'sh', '-c', 'echo hi; echo oops >&2']);
@@ -100,6 +120,7 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
         expect(r.code, show(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
+        await expectMadeBy(id);
         const e = await env.ctr(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'echo in-exec; exit 5']);
         expect(e.stdout, show(e)).toBe('in-exec\n');
         expect(e.code, show(e)).toBe(5);
@@ -118,12 +139,17 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
         expect(r.code, show(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
+        await expectMadeBy(id);
+        const events = join(taskCgroup((await taskStatus(id))!.pid), 'cgroup.events');
+        expect(readFileSync(events, 'utf8')).toMatch(/^frozen 0$/m);
         const p = await env.ctr(['task', 'pause', id]);
         expect(p.code, show(p)).toBe(0);
         expect((await taskStatus(id))?.status).toBe('PAUSED');
+        expect(readFileSync(events, 'utf8')).toMatch(/^frozen 1$/m); // the kernel's word, not containerd's
         const q = await env.ctr(['task', 'resume', id]);
         expect(q.code, show(q)).toBe(0);
         expect((await taskStatus(id))?.status).toBe('RUNNING');
+        expect(readFileSync(events, 'utf8')).toMatch(/^frozen 0$/m);
       } finally {
         await removeAll(id);
       }
@@ -135,10 +161,16 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
         expect(r.code, show(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
+        await expectMadeBy(id);
+        // The runtime put the task where containerd's spec says (cgroupsPath /<namespace>/<id>), as the
+        // kernel shows it; the shim reads its metrics from the cgroup of the task's pid.
+        const { pid } = (await taskStatus(id))!;
+        expect(cgroupOf(pid)).toBe(`/${env.ns}/${id}`);
+        expect(readFileSync(join(taskCgroup(pid), 'cgroup.procs'), 'utf8').split('\n')).toContain(String(pid));
         const m = await env.ctr(['task', 'metrics', '--format', 'json', id]);
         expect(m.code, show(m)).toBe(0);
-        // What containerd read from the task's cgroup (through the shim, not the runtime).
-        expect(JSON.parse(m.stdout)).toHaveProperty('pids');
+        // cgroup v2 metrics. Their values stay empty here: this host's cgroup2 has no controllers.
+        expect(Object.keys(JSON.parse(m.stdout))).toEqual(expect.arrayContaining(['pids', 'cpu', 'memory']));
       } finally {
         await removeAll(id);
       }
@@ -151,7 +183,10 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sh', '-c', script]);
         expect(r.code, show(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
-        await new Promise((res) => setTimeout(res, 300)); // let sh install the trap
+        await expectMadeBy(id);
+        // The trap is installed once sh catches TERM (SigCgt bit 14).
+        const { pid } = (await taskStatus(id))!;
+        await waitFor('sh to trap TERM', () => (BigInt('0x' + statusField(procStatus(pid), 'SigCgt')) & (1n << 14n)) !== 0n, 20_000);
         const k = await env.ctr(['task', 'kill', id]);
         expect(k.code, show(k)).toBe(0);
         await waitStatus(id, 'STOPPED');

@@ -79,11 +79,10 @@ describe.skipIf(!haveDocker)('dockerd', () => {
         const t = await env.docker(['exec', '-t', name, 'tty']);
         expect(t.stdout, show(t)).toMatch(/\/dev\/pts\/\d+/);
 
-        // The trap answers SIGTERM long before docker's 10 s SIGKILL fallback.
-        const t0 = Date.now();
-        const s = await env.docker(['stop', '-t', '10', name]);
+        // The trap answers SIGTERM: exit code 0 and its line in the log (docker's SIGKILL fallback, 60 s
+        // away, would give 137).
+        const s = await env.docker(['stop', '-t', '60', name], { timeout: 90_000 });
         expect(s.code, show(s)).toBe(0);
-        expect(Date.now() - t0).toBeLessThan(8000);
         expect(await inspect(name, '{{.State.ExitCode}}')).toBe('0');
         const logs = await env.docker(['logs', name]);
         expect(logs.stdout).toBe('started\ngot-term\n');

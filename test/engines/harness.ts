@@ -8,12 +8,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { alive, childEnv, procState, REPO, sleep, TSRUNC_CJS, uniqueId } from '../helpers/base';
+import { cgroup2Mount, readMountinfo } from '../helpers/mountinfo';
 import { makeBusyboxImage, type ImageArchive, type ImageOptions } from './image';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TSRUNC_CJS = join(REPO, 'dist', 'tsrunc.cjs');
+export { REPO, TSRUNC_CJS, uniqueId };
 export const RUNC = '/usr/sbin/runc';
 const DOCKER = '/usr/bin/docker'; // /usr/local/bin/docker may be a newer client than the daemon
 
@@ -32,11 +32,7 @@ export interface RunOptions {
 }
 
 /** Our environment minus NODE_EXTRA_CA_CERTS (40 ms per node start, and the daemons must not see it). */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.NODE_EXTRA_CA_CERTS;
-  return env;
-}
+export const cleanEnv = childEnv;
 
 /** Runs a program to completion, capturing output; SIGKILL after `timeout` ms. */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -78,17 +74,6 @@ export async function runOk(cmd: string, args: string[], opts: RunOptions = {}):
   return r.stdout;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function waitGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (alive(pid)) {
@@ -98,15 +83,6 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
     await sleep(25);
   }
   return true;
-}
-
-function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
 }
 
 function ppidOf(pid: number): number | undefined {
@@ -142,19 +118,15 @@ function allPids(): number[] {
 
 /** The host's cgroup2 mount point (here /sys/fs/cgroup/unified; /sys/fs/cgroup on a pure v2 host). */
 function hostCgroup2(): string {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    const dash = f.indexOf('-');
-    if (dash > 0 && f[dash + 1] === 'cgroup2') return f[4];
-  }
-  throw new Error('no cgroup2 mount on this host');
+  const m = cgroup2Mount();
+  if (!m) throw new Error('no cgroup2 mount on this host');
+  return m;
 }
 
 function hostMountsUnder(path: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m): m is string => !!m && (m === path || m.startsWith(path + '/')));
+  return readMountinfo()
+    .map((m) => m.mountPoint)
+    .filter((m) => m === path || m.startsWith(path + '/'));
 }
 
 export interface EngineEnvOptions {
@@ -618,12 +590,6 @@ async function sweepStale(): Promise<void> {
 /** Whether a program is installed (tests of an engine that is missing are skipped). */
 export function installed(program: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** A ctr/docker container id unique within the run. */
-let idCounter = 0;
-export function uniqueId(prefix: string): string {
-  return `${prefix}-${process.pid}-${++idCounter}-${randomBytes(2).toString('hex')}`;
 }
 
 /** The json log lines tsrunc wrote for one container under containerd's v2 shim (`log.json` in the bundle). */

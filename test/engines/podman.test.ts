@@ -2,8 +2,23 @@
 // containers RLIMIT_NOFILE 1048576 and RLIMIT_NPROC 32768 and a pids limit of 2048; this sandbox can
 // raise no hard limit and its cgroup2 tree has no pids controller, so the tests ask for less
 // (podman then still sends `"pids": {"limit": 0}`, which runc treats as unset).
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EngineEnv, installed, RUNC, uniqueId, type RunResult } from './harness';
+
+/** The argv of the conmon that monitors container `id` (full id), from /proc. */
+function conmonArgv(id: string): string[] {
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0]?.endsWith('conmon') && argv.includes(id)) return argv;
+  }
+  throw new Error(`no conmon for ${id}`);
+}
 
 const havePodman = installed('containerd') && installed('podman') && installed('conmon');
 
@@ -39,6 +54,17 @@ describe.skipIf(!havePodman)('podman', () => {
         const script = 'trap "echo got-term; exit 0" TERM; echo started; while true; do sleep 0.1; done';
         const r = await env.podman([...runArgs(), '-d', '--name', name, env.image.tag, 'sh', '-c', script]);
         expect(r.code, show(r)).toBe(0);
+        // The runtime asked for made the container: conmon drives it (-r), and its own `list`, with the
+        // flags conmon passes it, shows the container as running.
+        const id = r.stdout.trim();
+        const argv = conmonArgv(id);
+        const bin = argv[argv.indexOf('-r') + 1];
+        expect(bin).toBe(runtime === 'runc' ? RUNC : env.tsruncBin);
+        // conmon gets them as `--runtime-arg X` and `--runtime-arg=X`.
+        const runtimeArgs = argv.flatMap((a, i) => (a === '--runtime-arg' ? [argv[i + 1]!] : a.startsWith('--runtime-arg=') ? [a.slice('--runtime-arg='.length)] : []));
+        const l = await env.exec(bin!, [...runtimeArgs, 'list']);
+        expect(l.code, show(l)).toBe(0);
+        expect(l.stdout, `conmon: ${argv.join(' ')}`).toMatch(new RegExp(`^${id}\\s+\\d+\\s+running`, 'm'));
         const e = await env.podman(['--runtime', runtime === 'runc' ? RUNC : env.tsruncBin, 'exec', name, 'sh', '-c', 'echo in-exec; exit 5']);
         expect(e.stdout, show(e)).toBe('in-exec\n');
         expect(e.code, show(e)).toBe(5);

@@ -1,13 +1,11 @@
 // Paths and identities shared by the test helpers.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { STATE_PARENT, STATE_PREFIX } from '../setup/leaks';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TSRUNC_CJS = join(REPO, 'dist', 'tsrunc.cjs');
+export { childEnv, REPO, TSRUNC_CJS, uniqueId } from './base';
 
 function provided<K extends 'tsruncRunId' | 'tsruncRootfsCache'>(key: K): string | undefined {
   try {
@@ -46,18 +44,4 @@ export function testRootIfMade(): string | undefined {
 
 export function forgetTestRoot(): void {
   rootValue = undefined;
-}
-
-/** The environment for child processes: ours without NODE_EXTRA_CA_CERTS (it costs 40 ms per node start). */
-export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.NODE_EXTRA_CA_CERTS;
-  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k];
-  return env;
-}
-
-let idCounter = 0;
-/** A container id unique within the run, valid for runc's id rules. */
-export function uniqueId(prefix = 'c'): string {
-  return `${prefix}-${process.pid}-${++idCounter}-${randomBytes(2).toString('hex')}`;
 }

@@ -1,21 +1,11 @@
 // The runc-compatible CLI surface: --version, spec, features, --log/--log-format, --root, unknown commands.
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { makeBundle, REPO, runId, tsrunc, tsruncOk, uniqueId } from '../helpers';
+import { describe, expect, it } from 'vitest';
+import { hostDir, makeBundle, REPO, runId, tsrunc, tsruncOk, uniqueId } from '../helpers';
 import { removeTree } from '../helpers/fs';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) removeTree(d);
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), `tsrunc-test-${runId()}-cli-`));
-  dirs.push(d);
-  return d;
-}
+const tempDir = () => hostDir('cli');
 
 describe('--version', () => {
   it('prints "tsrunc version X" first and a "spec: 1.3.0" line', async () => {

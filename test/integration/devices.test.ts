@@ -1,4 +1,6 @@
 // Device nodes as the container sees them: the default set, the /dev symlinks, linux.devices.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runContainer, runOk, sh, type Spec } from '../helpers';
 
@@ -120,6 +122,19 @@ describe('linux.devices', () => {
     };
     const out = await runOk(asUser, sh('echo data > /dev/mydev && echo wrote; head -c 3 /dev/sub/dir/myzero | od -An -tx1'));
     expect(out.trim().split('\n').map((l) => l.trim())).toEqual(['wrote', '00 00 00']);
+  });
+
+  it('the device cgroup refuses a node it does not allow (EPERM), and allows it once a rule does', async () => {
+    // A block node brought in by the rootfs (not in linux.devices, whose entries are allowed rwm as in
+    // runc): 7:201 is a loop minor with nothing bound, which reads as empty when the open is allowed.
+    const prepare = (rootfs: string) => execFileSync('mknod', [join(rootfs, 'blk'), 'b', '7', '201']);
+    const script = sh('head -c1 /blk >/dev/null; echo "read=$?"');
+    const denied = await runContainer((s) => void (s.root!.readonly = false), script, { prepare });
+    expect(denied.stdout.trim()).toBe('read=1');
+    expect(denied.stderr).toMatch(/blk.*Operation not permitted/);
+    const allowed = await runContainer((s) => void s.linux!.resources!.devices!.push({ allow: true, type: 'b', major: 7, minor: 201, access: 'r' }), script, { prepare });
+    expect(allowed.stderr).toBe('');
+    expect(allowed.stdout.trim()).toBe('read=0');
   });
 
   it('a linux.devices entry replaces the default node at the same path', async () => {

@@ -1,45 +1,10 @@
 // Bad input: a one-line error naming the problem (the JSON path for config errors), a non-zero exit, and
 // nothing left behind: no state dir, cgroup, mount or process.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeBundle, state, testRoot, tsrunc, tsruncOk, uniqueId, type Bundle, type Spec, type TsruncResult } from '../helpers';
-import { listProcesses, readMountinfo } from '../setup/leaks';
-
-interface HostSnapshot {
-  mounts: Set<string>;
-  procs: Set<string>;
-  rootEntries: Set<string>;
-}
-
-function snap(): HostSnapshot {
-  return {
-    mounts: new Set(readMountinfo().map((m) => m.line)),
-    procs: new Set(listProcesses().map((p) => `${p.pid}:${p.startTime}`)),
-    rootEntries: new Set(readdirSync(testRoot())),
-  };
-}
-
-/** Asserts nothing of container `id` (bundle `bundle`) appeared since `before`. */
-function expectNothingLeft(before: HostSnapshot, id: string, bundle?: Bundle): void {
-  expect(readdirSync(testRoot()).filter((e) => !before.rootEntries.has(e)), 'state dirs').toEqual([]);
-  if (id) {
-    expect(existsSync(join('/sys/fs/cgroup/unified/tsrunc', id))).toBe(false);
-  }
-  expect(readMountinfo().filter((m) => !before.mounts.has(m.line)).map((m) => m.line), 'mounts').toEqual([]);
-  const strays = listProcesses().filter((p) => {
-    if (before.procs.has(`${p.pid}:${p.startTime}`) || !p.reason || p.pid === process.pid) return false;
-    let cg = '';
-    try {
-      cg = readFileSync(`/proc/${p.pid}/cgroup`, 'utf8');
-    } catch {
-      return false;
-    }
-    return (id && cg.includes(`/tsrunc/${id}`)) || (bundle && p.reason.includes(bundle.dir)) || p.cmdline.includes(testRoot());
-  });
-  expect(strays, 'processes').toEqual([]);
-}
+import { containerCgroupDir, expectNothingLeft, hostSnapshot, makeBundle, readMountinfo, state, testRoot, tsrunc, tsruncOk, uniqueId, type Bundle, type Spec, type TsruncResult } from '../helpers';
 
 /** One line on stderr, non-zero exit, matching `msg`. */
 function expectOneLineError(r: TsruncResult, msg: RegExp): void {
@@ -59,10 +24,10 @@ async function expectCleanFailure(
   const bundle = makeBundle({ args: opts.args ?? ['true'], mutate: opts.mutate });
   opts.prepare?.(bundle);
   const id = uniqueId('err');
-  const before = snap();
+  const before = hostSnapshot();
   const r = await tsrunc([opts.command ?? 'create', '--bundle', bundle.dir, id]);
   expectOneLineError(r, msg);
-  expectNothingLeft(before, id, bundle);
+  expectNothingLeft(before, id, { bundleDir: bundle.dir });
   expect((await tsrunc(['state', id])).code).not.toBe(0);
   bundle.remove();
   return r;
@@ -87,7 +52,7 @@ describe('bad bundles', () => {
 
   it('missing bundle directory', async () => {
     const id = uniqueId('err');
-    const before = snap();
+    const before = hostSnapshot();
     const dir = `/nonexistent-bundle-${randomBytes(3).toString('hex')}`;
     const r = await tsrunc(['create', '--bundle', dir, id]);
     expectOneLineError(r, new RegExp(dir));
@@ -178,7 +143,7 @@ describe('container ids', () => {
     const id = uniqueId('dup');
     await tsruncOk(['create', '--bundle', bundle.dir, id]);
     const first = await state(id);
-    const before = snap();
+    const before = hostSnapshot();
     const other = makeBundle({ args: ['true'] });
     const r = await tsrunc(['create', '--bundle', other.dir, id]);
     expectOneLineError(r, new RegExp(`${id}.*(exists|already)|(exists|already).*${id}`));
@@ -187,7 +152,7 @@ describe('container ids', () => {
     expect(readMountinfo().filter((m) => !before.mounts.has(m.line))).toEqual([]);
     // The first container's cgroup is still there and still holds its init.
     expect(readFileSync(`/proc/${first.pid}/cgroup`, 'utf8')).toContain(`0::/tsrunc/${id}\n`);
-    expect(existsSync(join('/sys/fs/cgroup/unified/tsrunc', id))).toBe(true);
+    expect(existsSync(containerCgroupDir(id))).toBe(true);
     await tsruncOk(['delete', '--force', id]);
     other.remove();
   });
@@ -195,7 +160,7 @@ describe('container ids', () => {
   for (const command of ['state', 'start', 'kill', 'delete']) {
     it(`${command} of an unknown id fails`, async () => {
       const id = `unknown-${randomBytes(3).toString('hex')}`;
-      const before = snap();
+      const before = hostSnapshot();
       const r = await tsrunc([command, id]);
       expectOneLineError(r, new RegExp(`${id}.*(not exist|not found|no such)|(not exist|not found|no such).*${id}`, 'i'));
       expectNothingLeft(before, id);
@@ -206,10 +171,10 @@ describe('container ids', () => {
   for (const bad of [`../${escape}`, 'a/b', '..', '.', '', 'a b', 'tab\there', 'semi;colon', 'a\\b', 'é']) {
     it(`invalid id ${JSON.stringify(bad)} is refused by create`, async () => {
       const bundle = makeBundle({ args: ['true'] });
-      const before = snap();
+      const before = hostSnapshot();
       const r = await tsrunc(['create', '--bundle', bundle.dir, '--', bad]);
       expectOneLineError(r, /id/i);
-      expectNothingLeft(before, '', bundle);
+      expectNothingLeft(before, '', { bundleDir: bundle.dir });
       expect(existsSync(join('/run', escape))).toBe(false);
       expect(existsSync(join(testRoot(), '..', escape))).toBe(false);
       bundle.remove();

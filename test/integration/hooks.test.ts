@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeBundle, state, testRoot, tsrunc, tsruncOk, uniqueId, waitForStatus, type Bundle, type Spec } from '../helpers';
+import { alive, containerCgroupDir, makeBundle, state, testRoot, tsrunc, tsruncOk, uniqueId, waitFor, waitForStatus, type Bundle, type Spec } from '../helpers';
 
 type Kind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -84,20 +84,15 @@ function hook(path: string, extra: { timeout?: number; args?: string[] } = {}) {
   return { path, env: HOOK_ENV, ...extra };
 }
 
-function alive(pid: number): boolean {
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
-
 /** Nothing of the container is left: no state, no cgroup, no process. */
-function expectNothingLeft(id: string, pid: number | undefined) {
+function expectGone(id: string, pid: number | undefined) {
   expect(existsSync(join(testRoot(), id))).toBe(false);
-  expect(existsSync(`/sys/fs/cgroup/unified/tsrunc/${id}`)).toBe(false);
+  expect(existsSync(containerCgroupDir(id))).toBe(false);
   if (pid) expect(alive(pid)).toBe(false);
 }
+
+/** A hook log `extra` that says whether the container's cgroup dir exists when the hook runs. */
+const CGROUP_SEEN = (id: string) => `$(test -d ${containerCgroupDir(id)} && echo cgroup)`;
 
 describe('hooks run at their points with the state on stdin', () => {
   it('every kind, in the spec order, with the state of its moment', async () => {
@@ -131,20 +126,25 @@ describe('hooks run at their points with the state on stdin', () => {
     expect(log[3]!.extra).toBe('host-paths');
 
     await tsruncOk(['start', id]);
-    log = readLog(logFile);
+    // The user's program logs its line on its own time: wait for it before checking the order.
+    log = await waitFor('the process line in the hook log', () => {
+      const l = readLog(logFile);
+      return l.some((x) => x.kind === 'process') && l;
+    });
     const kinds = log.map((l) => l.kind);
     expect(kinds.slice(0, 4)).toEqual(['prestart', 'createRuntime1', 'createRuntime2', 'createContainer']);
     expect(kinds).toContain('poststart');
     // startContainer runs in the container (its hostname) before the user's program.
     expect(kinds.indexOf('startContainer')).toBeGreaterThan(3);
-    expect(kinds.indexOf('startContainer')).toBeLessThan(kinds.indexOf('process') === -1 ? Infinity : kinds.indexOf('process'));
+    expect(kinds.indexOf('startContainer')).toBeLessThan(kinds.indexOf('process'));
     const sc = log.find((l) => l.kind === 'startContainer')!;
     expect(sc.extra).toBe('hooked');
     expect(sc.state).toMatchObject({ id, status: 'created', pid: created.pid, bundle: bundle.dir });
-    // poststart: the user's program is already running in the init (sleep, not tsrunc-init).
+    // poststart: the user's program is already running in the init (its sh, or the sleep it execs;
+    // never tsrunc-init).
     const ps = log.find((l) => l.kind === 'poststart')!;
     expect(ps.state).toMatchObject({ id, status: 'running', pid: created.pid, bundle: bundle.dir });
-    expect(ps.extra.trim()).toBe('sleep 100');
+    expect(ps.extra.trim()).toMatch(/^(sh -c .*exec sleep 100|sleep 100)$/);
     expect(readLog(logFile).some((l) => l.kind === 'poststop')).toBe(false);
 
     await tsruncOk(['kill', id, 'KILL']);
@@ -196,14 +196,14 @@ describe('failing hooks', () => {
   const failing = (code: number) => logger('failing', `exit ${code}`);
 
   it.each(['prestart', 'createRuntime', 'createContainer'] as const)('a failing %s hook fails create and leaves nothing behind', async (kind: Kind) => {
+    const id = uniqueId('hk');
     const { bundle, logFile } = hookBundle(['sh', '-c', PROCESS_LINE], (spec, b) => {
       spec.hooks = {
-        [kind]: [hook(b.script('ok.sh', logger('ok'))), hook(b.script('bad.sh', `echo oops >&2; ${failing(3)}`))],
+        [kind]: [hook(b.script('ok.sh', logger('ok', '', CGROUP_SEEN(id)))), hook(b.script('bad.sh', `echo oops >&2; ${failing(3)}`))],
         poststart: [hook(b.script('ps.sh', logger('poststart')))],
         poststop: [hook(b.script('pst.sh', logger('poststop')))],
       };
     });
-    const id = uniqueId('hk');
     const r = await tsrunc(['create', '--bundle', bundle.dir, id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`hooks.${kind}[1]: exit status 3`);
@@ -211,8 +211,9 @@ describe('failing hooks', () => {
     const log = readLog(logFile);
     // The container is destroyed, then the poststop hooks run (runtime.md lifecycle steps 12-13).
     expect(log.map((l) => l.kind)).toEqual(['ok', 'failing', 'poststop']);
+    expect(log[0]!.extra, 'the cgroup existed while the hooks ran').toBe('cgroup');
     expect(log[2]!.state).toMatchObject({ id, status: 'stopped', bundle: bundle.dir });
-    expectNothingLeft(id, log[1]!.state.pid);
+    expectGone(id, log[1]!.state.pid);
     expect((await tsrunc(['state', id])).code).not.toBe(0);
   });
 
@@ -223,11 +224,12 @@ describe('failing hooks', () => {
     const id = uniqueId('hk');
     await tsruncOk(['create', '--bundle', bundle.dir, id]);
     const { pid } = await state(id);
+    expect(existsSync(containerCgroupDir(id)), 'cgroup after create').toBe(true);
     const r = await tsrunc(['start', id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('hooks.startContainer[0]: exit status 4');
     expect(readLog(logFile).map((l) => l.kind)).toEqual(['failing', 'poststop']);
-    expectNothingLeft(id, pid);
+    expectGone(id, pid);
   });
 
   it('a failing poststart hook fails start and destroys the container (then poststop)', async () => {
@@ -240,13 +242,14 @@ describe('failing hooks', () => {
     const id = uniqueId('hk');
     await tsruncOk(['create', '--bundle', bundle.dir, id]);
     const { pid } = await state(id);
+    expect(existsSync(containerCgroupDir(id)), 'cgroup after create').toBe(true);
     const r = await tsrunc(['start', id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('hooks.poststart[1]: exit status 5');
     // runtime.md 1.3.0 lifecycle step 12: destroyed, then the poststop hooks (issue 9).
     expect(readLog(logFile).map((l) => l.kind)).toEqual(['ok', 'failing', 'poststop']);
     expect((await tsrunc(['state', id])).code).not.toBe(0);
-    expectNothingLeft(id, pid);
+    expectGone(id, pid);
   });
 
   it('a failing poststop hook is a warning: the next one runs and delete succeeds', async () => {
@@ -256,11 +259,12 @@ describe('failing hooks', () => {
     const id = uniqueId('hk');
     await tsruncOk(['create', '--bundle', bundle.dir, id]);
     const { pid } = await state(id);
+    expect(existsSync(containerCgroupDir(id)), 'cgroup after create').toBe(true);
     const r = await tsrunc(['delete', '--force', id]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('hooks.poststop[0]: exit status 6');
     expect(readLog(logFile).map((l) => l.kind)).toEqual(['failing', 'after']);
-    expectNothingLeft(id, pid);
+    expectGone(id, pid);
   });
 
   it('a missing hook binary fails create with the path', async () => {
@@ -271,44 +275,54 @@ describe('failing hooks', () => {
     const r = await tsrunc(['create', '--bundle', bundle.dir, id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/hooks\.createRuntime\[0\]: exec \/nonexistent\/hook: no such file or directory/);
-    expectNothingLeft(id, undefined);
+    expectGone(id, undefined);
   });
 });
 
 describe('hook timeouts', () => {
   it.each(['createRuntime', 'createContainer', 'startContainer'] as const)('a %s hook that outlives its timeout is killed and fails', async (kind: Kind) => {
     const inContainer = kind === 'startContainer';
-    const { bundle, logFile } = hookBundle(['true'], (spec, b) => {
-      spec.hooks = { [kind]: [hook(b.script('slow.sh', logger('slow', 'exec sleep 30', '$$'), inContainer), { timeout: 1 })] };
-    });
     const id = uniqueId('hk');
+    const { bundle, logFile } = hookBundle(['true'], (spec, b) => {
+      spec.hooks = { [kind]: [hook(b.script('slow.sh', logger('slow', 'exec sleep 30', `$$ ${CGROUP_SEEN(id)}`), inContainer), { timeout: 1 })] };
+    });
     const t0 = Date.now();
     let r;
     if (inContainer) {
       await tsruncOk(['create', '--bundle', bundle.dir, id]);
+      expect(existsSync(containerCgroupDir(id)), 'cgroup after create').toBe(true);
       r = await tsrunc(['start', id]);
     } else {
       r = await tsrunc(['create', '--bundle', bundle.dir, id]);
     }
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`hooks.${kind}[0]: timed out after 1 s (killed)`);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(Date.now() - t0).toBeLessThan(25_000); // killed at 1 s, not after the hook's 30 s sleep
     const line = readLog(logFile)[0]!;
+    const [hookPid, cgroupSeen] = line.extra.split(' ');
+    // startContainer runs after pivot_root: the host's cgroup path is not visible there.
+    if (!inContainer) expect(cgroupSeen, 'the cgroup existed while the hook ran').toBe('cgroup');
     // The host-side hook's pid is the runtime's view; container-side ones die with the container.
-    if (kind === 'createRuntime') expect(alive(Number(line.extra))).toBe(false);
-    expectNothingLeft(id, line.state.pid);
+    if (kind === 'createRuntime') expect(alive(Number(hookPid))).toBe(false);
+    expectGone(id, line.state.pid);
   });
 
   it.each(['createRuntime', 'createContainer'] as const)('a %s hook leaving a child that holds its output does not hold up create', async (kind: Kind) => {
+    // The child records its pid and outlives create by far: create returning while it is alive is the proof.
     const { bundle, logFile } = hookBundle(['true'], (spec, b) => {
-      spec.hooks = { [kind]: [hook(b.script('bg.sh', logger('bg', 'sleep 3 &\necho going')))] };
+      spec.hooks = { [kind]: [hook(b.script('bg.sh', logger('bg', 'sleep 120 &\necho $! > /HOOKLOG/bg.pid\necho going')))] };
     });
     const id = uniqueId('hk');
-    const t0 = Date.now();
-    await tsruncOk(['create', '--bundle', bundle.dir, id]);
-    expect(Date.now() - t0).toBeLessThan(2500);
-    expect(readLog(logFile).map((l) => l.kind)).toEqual(['bg']);
-    await tsruncOk(['delete', '--force', id]);
+    await tsruncOk(['create', '--bundle', bundle.dir, id], { timeout: 60_000 });
+    const bgPid = Number(readFileSync(join(logFile, '..', 'bg.pid'), 'utf8'));
+    try {
+      expect(readLog(logFile).map((l) => l.kind)).toEqual(['bg']);
+      // createContainer's child lives in the container's pid namespace: its pid is not ours to check.
+      if (kind === 'createRuntime') expect(alive(bgPid), 'the hook child still runs after create returned').toBe(true);
+    } finally {
+      if (kind === 'createRuntime') process.kill(bgPid, 'SIGKILL');
+      await tsruncOk(['delete', '--force', id]);
+    }
   });
 });
 

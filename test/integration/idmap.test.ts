@@ -1,13 +1,11 @@
 // mounts[].uidMappings/gidMappings: an id-mapped bind mount (MOUNT_ATTR_IDMAP through a user namespace
 // with those maps, written like a user namespace's: containerID hostID size, as runc does).
-import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runContainer } from '../helpers';
+import { describe, expect, it } from 'vitest';
+import { hostDir, runContainer } from '../helpers';
 
-const src = mkdtempSync(join(tmpdir(), 'tsrunc-test-idmap-'));
-afterAll(() => rmSync(src, { recursive: true, force: true }));
+const src = hostDir('idmap');
 
 describe('id-mapped mounts', () => {
   it('shows the source ids through the mount maps and writes through them', async () => {

@@ -1,4 +1,5 @@
 // Namespaces as the container sees them: its own pid/net/ipc/uts/mnt/cgroup/time namespaces, joined ones by path.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -57,8 +58,16 @@ describe('new namespaces', () => {
   });
 
   it('ipc: the host System V objects are not visible', async () => {
-    const out = await runOk(undefined, sh('cat /proc/sysvipc/shm | wc -l'));
-    expect(Number(out.trim())).toBe(1); // only the header
+    // A segment of our own on the host first, so that "none visible" means something.
+    const shmid = Number(/(\d+)/.exec(execFileSync('ipcmk', ['-M', '4096'], { encoding: 'utf8' }))![1]);
+    try {
+      const hostShm = readFileSync('/proc/sysvipc/shm', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1]);
+      expect(hostShm).toContain(String(shmid));
+      const out = await runOk(undefined, sh('cat /proc/sysvipc/shm'));
+      expect(out.trim().split('\n')).toHaveLength(1); // only the header
+    } finally {
+      execFileSync('ipcrm', ['-m', String(shmid)]);
+    }
   });
 
   it('uts: hostname and domainname are the config ones; the host keeps its own', async () => {
@@ -76,11 +85,23 @@ describe('new namespaces', () => {
     expect(readFileSync('/proc/sys/kernel/domainname', 'utf8')).toBe(hostDomain);
   });
 
-  it('mount: the container mounts are not in the host mount table', async () => {
-    const before = readMountinfo().length;
-    const out = await runOk(undefined, sh('grep -c . /proc/self/mountinfo'));
-    expect(Number(out.trim())).toBeGreaterThan(3);
-    expect(readMountinfo().length).toBe(before);
+  it('mount: while it runs, the container mounts are not in the host mount table and vice versa', async () => {
+    const bundle = makeBundle({ args: ['sleep', '30'] });
+    const id = uniqueId('mnt');
+    await tsruncOk(['create', '--bundle', bundle.dir, id]);
+    try {
+      const pid = (await state(id)).pid!;
+      const inside = readMountinfo(pid);
+      const host = readMountinfo();
+      expect(inside.map((m) => m.mountPoint)).toEqual(expect.arrayContaining(['/', '/proc', '/dev', '/dev/pts']));
+      // Mount ids are unique system-wide: a mount in both tables would be one shared mount.
+      const hostIds = new Set(host.map((m) => m.mountId));
+      expect(inside.filter((m) => hostIds.has(m.mountId)).map((m) => m.line)).toEqual([]);
+      expect(host.filter((m) => m.mountPoint.startsWith(bundle.rootfs)).map((m) => m.line)).toEqual([]);
+    } finally {
+      await tsrunc(['delete', '--force', id]);
+      bundle.remove();
+    }
   });
 
   it('cgroup: /proc/self/cgroup shows the container at the root of its cgroup namespace', async () => {

@@ -1,27 +1,9 @@
-// process.* and process-level linux.* settings as the container process sees them.
+// process.* and process-level linux.* settings as the container process sees them. Capabilities are in
+// security-caps, rlimits/oomScoreAdj/umask/noNewPrivileges and the rest in security-process.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeBundle, runContainer, runOk, sh, tsrunc, uniqueId, type Spec, type TsruncResult } from '../helpers';
-
-/** `tsrunc run` of a bundle whose rootfs `prepare` edits first. */
-async function runPrepared(mutate: (s: Spec) => void, cmd: string[], prepare: (rootfs: string) => void): Promise<TsruncResult> {
-  const bundle = makeBundle({ args: cmd, mutate });
-  prepare(bundle.rootfs);
-  const id = uniqueId('proc');
-  try {
-    return await tsrunc(['run', '--bundle', bundle.dir, id]);
-  } finally {
-    await tsrunc(['delete', '--force', id]).catch(() => undefined);
-    bundle.remove();
-  }
-}
-
-function statusField(status: string, name: string): string {
-  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status);
-  if (!m) throw new Error(`no ${name} in /proc/self/status`);
-  return m[1].trim();
-}
+import { runContainer, runOk, sh, statusField } from '../helpers';
 
 describe('args, env, cwd', () => {
   it('args reach the program intact (spaces, globs, empty strings)', async () => {
@@ -86,35 +68,9 @@ describe('user', () => {
     expect(statusField(out, 'Uid')).toBe('0\t0\t0\t0');
   });
 
-  it('umask applies to new files', async () => {
-    const out = await runOk(
-      (s) => {
-        s.process!.user = { uid: 0, gid: 0, umask: 0o027 };
-      },
-      // /dev/shm: a writable tmpfs (the root is read-only) whose mode=1777 does not mask anything.
-      sh('umask; touch /dev/shm/f; mkdir /dev/shm/d; stat -c %a /dev/shm/f /dev/shm/d'),
-    );
-    expect(out).toBe('0027\n640\n750\n');
-  });
 });
 
 describe('limits and kernel settings', () => {
-  it('rlimits: RLIMIT_NOFILE soft and hard, RLIMIT_NPROC', async () => {
-    const out = await runOk(
-      (s) => {
-        s.process!.rlimits = [
-          { type: 'RLIMIT_NOFILE', soft: 100, hard: 200 },
-          { type: 'RLIMIT_NPROC', soft: 300, hard: 400 },
-        ];
-      },
-      sh('ulimit -n; ulimit -Hn; grep -E "Max (open files|processes)" /proc/self/limits'),
-    );
-    const lines = out.trim().split('\n');
-    expect(lines.slice(0, 2)).toEqual(['100', '200']);
-    expect(lines.find((l) => l.startsWith('Max processes'))).toMatch(/^Max processes\s+300\s+400\s/);
-    expect(lines.find((l) => l.startsWith('Max open files'))).toMatch(/^Max open files\s+100\s+200\s/);
-  });
-
   it('sysctl: kernel.shmmax (new ipc ns) and net.ipv4.ip_forward (new net ns); the host keeps its values', async () => {
     const hostShmmax = readFileSync('/proc/sys/kernel/shmmax', 'utf8');
     const hostForward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
@@ -128,59 +84,22 @@ describe('limits and kernel settings', () => {
     expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')).toBe(hostForward);
   });
 
-  it('oomScoreAdj', async () => {
-    const out = await runOk((s) => void (s.process!.oomScoreAdj = 500), ['cat', '/proc/self/oom_score_adj']);
-    expect(out).toBe('500\n');
-  });
-
   it('hostname', async () => {
     expect(await runOk((s) => void (s.hostname = 'proc-test'), ['hostname'])).toBe('proc-test\n');
   });
 });
 
-describe('capabilities and noNewPrivileges', () => {
-  it('the config capability sets show in CapBnd/CapEff/CapPrm; NoNewPrivs 1', async () => {
-    const out = await runOk(
-      (s) => {
-        s.process!.capabilities = {
-          bounding: ['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_SYS_ADMIN'],
-          effective: ['CAP_CHOWN', 'CAP_NET_RAW'],
-          permitted: ['CAP_CHOWN', 'CAP_NET_RAW'],
-          inheritable: [],
-        };
-        s.process!.noNewPrivileges = true;
-      },
-      ['cat', '/proc/self/status'],
-    );
-    // CAP_CHOWN = bit 0, CAP_NET_RAW = bit 13, CAP_SYS_ADMIN = bit 21.
-    expect(statusField(out, 'CapBnd')).toBe((1n | (1n << 13n) | (1n << 21n)).toString(16).padStart(16, '0'));
-    expect(statusField(out, 'CapEff')).toBe('0000000000002001');
-    expect(statusField(out, 'CapPrm')).toBe('0000000000002001');
-    expect(statusField(out, 'CapInh')).toBe('0000000000000000');
-    expect(statusField(out, 'NoNewPrivs')).toBe('1');
-  });
-
-  it('noNewPrivileges false leaves NoNewPrivs 0', async () => {
-    const out = await runOk((s) => void (s.process!.noNewPrivileges = false), ['cat', '/proc/self/status']);
-    expect(statusField(out, 'NoNewPrivs')).toBe('0');
-  });
-
-  it('the default capabilities: AUDIT_WRITE, KILL, NET_BIND_SERVICE and no others', async () => {
-    const out = await runOk(undefined, ['cat', '/proc/self/status']);
-    expect(statusField(out, 'CapBnd')).toBe('0000000020000420');
-    expect(statusField(out, 'CapEff')).toBe('0000000020000420');
-  });
-});
-
 describe('PATH lookup of args[0]', () => {
   it('finds a program that exists only in the container, with the config PATH', async () => {
-    const r = await runPrepared(
+    const r = await runContainer(
       (s) => void (s.process!.env = ['PATH=/opt/only/bin:/bin']),
       ['only-in-container', 'arg1'],
-      (rootfs) => {
-        mkdirSync(join(rootfs, 'opt/only/bin'), { recursive: true });
-        writeFileSync(join(rootfs, 'opt/only/bin/only-in-container'), '#!/bin/sh\necho "found $0 $1"\n');
-        chmodSync(join(rootfs, 'opt/only/bin/only-in-container'), 0o755);
+      {
+        prepare: (rootfs) => {
+          mkdirSync(join(rootfs, 'opt/only/bin'), { recursive: true });
+          writeFileSync(join(rootfs, 'opt/only/bin/only-in-container'), '#!/bin/sh\necho "found $0 $1"\n');
+          chmodSync(join(rootfs, 'opt/only/bin/only-in-container'), 0o755);
+        },
       },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -188,15 +107,17 @@ describe('PATH lookup of args[0]', () => {
   });
 
   it('skips a non-executable match and takes the next PATH entry', async () => {
-    const r = await runPrepared(
+    const r = await runContainer(
       (s) => void (s.process!.env = ['PATH=/first:/second:/bin']),
       ['tool'],
-      (rootfs) => {
-        mkdirSync(join(rootfs, 'first'));
-        mkdirSync(join(rootfs, 'second'));
-        writeFileSync(join(rootfs, 'first/tool'), 'not executable\n');
-        writeFileSync(join(rootfs, 'second/tool'), '#!/bin/sh\necho second\n');
-        chmodSync(join(rootfs, 'second/tool'), 0o755);
+      {
+        prepare: (rootfs) => {
+          mkdirSync(join(rootfs, 'first'));
+          mkdirSync(join(rootfs, 'second'));
+          writeFileSync(join(rootfs, 'first/tool'), 'not executable\n');
+          writeFileSync(join(rootfs, 'second/tool'), '#!/bin/sh\necho second\n');
+          chmodSync(join(rootfs, 'second/tool'), 0o755);
+        },
       },
     );
     expect(r.code, r.stderr).toBe(0);

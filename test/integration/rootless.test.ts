@@ -1,17 +1,15 @@
 // tsrunc run by an unprivileged user: a user namespace mapping only that user, state under
 // $XDG_RUNTIME_DIR/tsrunc, no cgroup (none is delegated here), devices bound from the host.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultSpec } from '../../src/bundle/spec';
-import { childEnv, makeBundle, TSRUNC_CJS, uniqueId } from '../helpers';
+import { alive, childEnv, hostDir, makeBundle, procStatus, statusField, TSRUNC_CJS, uniqueId, waitFor } from '../helpers';
 
 const NOBODY = 65534;
-const runtimeDir = mkdtempSync(join(tmpdir(), 'tsrunc-test-rootless-'));
+const runtimeDir = hostDir('rootless');
 chownSync(runtimeDir, NOBODY, NOBODY);
-afterAll(() => rmSync(runtimeDir, { recursive: true, force: true }));
 
 /** tsrunc as uid/gid 65534 with no supplementary groups; no --root: the rootless default. */
 function asNobody(args: string[], detached = false) {
@@ -52,7 +50,7 @@ describe('rootless (an unprivileged user runs tsrunc)', () => {
     expect(nullOk).toBe('null-ok');
   });
 
-  it('keeps its state under $XDG_RUNTIME_DIR/tsrunc and supports exec, kill and delete', () => {
+  it('keeps its state under $XDG_RUNTIME_DIR/tsrunc and supports exec, kill and delete', async () => {
     const bundle = rootlessBundle(['sleep', '60']);
     const id = uniqueId('rl');
     expect(asNobody(['run', '-d', '-b', bundle.dir, id], true).code).toBe(0);
@@ -60,12 +58,17 @@ describe('rootless (an unprivileged user runs tsrunc)', () => {
       expect(existsSync(join(runtimeDir, 'tsrunc', id, 'state.json'))).toBe(true);
       const state = JSON.parse(asNobody(['state', id]).stdout);
       expect(state.status).toBe('running');
+      // The pid is a real process: the caller's uid on the host, in a user namespace of its own.
+      const pid = state.pid as number;
+      expect(statusField(procStatus(pid), 'Uid').split(/\s+/)[0]).toBe(String(NOBODY));
+      expect(readlinkSync(`/proc/${pid}/ns/user`)).not.toBe(readlinkSync('/proc/self/ns/user'));
       const e = asNobody(['exec', id, 'sh', '-c', 'id -u; readlink /proc/1/ns/user; readlink /proc/self/ns/user']);
       expect(e.code).toBe(0);
       const [euid, initNs, selfNs] = e.stdout.trim().split('\n');
       expect(euid).toBe('0');
       expect(selfNs).toBe(initNs);
       expect(asNobody(['kill', id, 'KILL']).code).toBe(0);
+      await waitFor(`init ${pid} to die`, () => !alive(pid));
     } finally {
       expect(asNobody(['delete', '--force', id]).code).toBe(0);
     }

@@ -1,6 +1,6 @@
 // Capabilities as the container's process sees them: all five sets, for root and for a non-root user.
 import { describe, expect, it } from 'vitest';
-import { makeBundle, runContainer, tsrunc, uniqueId, type Spec } from '../helpers';
+import { makeBundle, runContainer, runOk, statusField, tsrunc, uniqueId, type Spec } from '../helpers';
 
 const CAP = { CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_KILL: 5, CAP_SETUID: 7, CAP_NET_BIND_SERVICE: 10, CAP_NET_RAW: 13, CAP_SYS_ADMIN: 21 } as const;
 type CapName = keyof typeof CAP;
@@ -158,7 +158,12 @@ describe('capabilities', () => {
 
   it('an ambient CAP_NET_BIND_SERVICE lets uid 1000 bind port 80; without it, it cannot', async () => {
     const sets: CapName[] = ['CAP_NET_BIND_SERVICE'];
-    const script = 'nc -l -p 80 -w 1 & p=$!; sleep 0.3; if kill -0 $p 2>/dev/null; then echo BOUND; kill $p; else echo FAILED; fi';
+    // Readiness from the kernel: the listening socket in /proc/net/tcp{,6} (BOUND), or nc gone (FAILED).
+    const script =
+      'nc -l -p 80 & p=$!; i=0; while [ $i -lt 600 ]; do ' +
+      "if grep -qE ':0050 [0-9A-F:]+ 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null; then echo BOUND; kill $p; exit 0; fi; " +
+      "case $(cut -d' ' -f3 /proc/$p/stat 2>/dev/null) in Z|'') echo FAILED; exit 0;; esac; " +
+      'sleep 0.05; i=$((i+1)); done; echo TIMEOUT';
     const withCap = await runContainer(
       (spec) => {
         setCaps({ bounding: sets, effective: sets, permitted: sets, inheritable: sets, ambient: sets })(spec);
@@ -175,6 +180,12 @@ describe('capabilities', () => {
       ['sh', '-c', script],
     );
     expect(without.stdout.trim()).toBe('FAILED');
+  });
+
+  it('the default capabilities: AUDIT_WRITE, KILL, NET_BIND_SERVICE and no others', async () => {
+    const out = await runOk(undefined, ['cat', '/proc/self/status']);
+    expect(statusField(out, 'CapBnd')).toBe('0000000020000420');
+    expect(statusField(out, 'CapEff')).toBe('0000000020000420');
   });
 
   it('an unknown capability name is a warning naming the JSON path; the container runs (config.md, issue 9)', async () => {

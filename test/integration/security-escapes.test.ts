@@ -1,25 +1,13 @@
 // Regression tests for the classic runtime escapes, each named by the CVE whose class it covers.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { readMountinfo } from '../setup/leaks';
-import { REPO, makeBundle, runContainer, runId, testRoot, tsrunc, uniqueId, type Bundle, type Spec } from '../helpers';
+import { describe, expect, it } from 'vitest';
+import { REPO, hostDir, makeBundle, readMountinfo, runContainer, testRoot, tsrunc, uniqueId, type Bundle, type Spec } from '../helpers';
 
 const INIT_BINARY = join(REPO, 'build', 'Release', 'tsrunc-init');
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function hostDir(): string {
-  const d = mkdtempSync(join(tmpdir(), `tsrunc-test-${runId()}-escape-`));
-  dirs.push(d);
-  return d;
-}
 
 /** A created container (init waiting for start); `fn` gets its id, bundle and init pid. */
 async function withCreated(mutate: ((spec: Spec) => void) | undefined, fn: (id: string, bundle: Bundle, pid: number) => Promise<void>) {
@@ -47,8 +35,13 @@ describe('CVE-2019-5736 class: the runtime binary cannot be overwritten through 
         'exec', ...caps.flatMap((c) => ['--cap', c]), id,
         'sh', '-c', 'readlink /proc/1/exe; echo pwned > /proc/1/exe; echo write=$?; echo pwned >> /proc/1/exe; echo append=$?',
       ]);
-      expect(r.stdout).not.toMatch(/write=0/);
-      expect(r.stdout).not.toMatch(/append=0/);
+      // The exec ran, saw the memfd init, and both writes were tried and failed.
+      expect(r.code, r.stderr).toBe(0);
+      const out = r.stdout.split('\n');
+      expect(out[0]).toMatch(/^\/memfd:tsrunc-init/);
+      expect(out).toContainEqual(expect.stringMatching(/^write=[1-9]\d*$/));
+      expect(out).toContainEqual(expect.stringMatching(/^append=[1-9]\d*$/));
+      expect(r.stderr).toMatch(/exe/); // the shell's own error for each refused open
     });
     expect(sha(INIT_BINARY)).toBe(before);
   });
@@ -60,11 +53,16 @@ describe('CVE-2019-5736 class: the runtime binary cannot be overwritten through 
       const spy = 'end=$(($(date +%s)+3)); while [ $(date +%s) -lt $end ]; do for e in /proc/[0-9]*/exe; do l=$(readlink $e 2>/dev/null); case "$l" in *busybox*|"") ;; *) echo "$l" >> /tmp/seen; (echo pwned > $e) 2>/dev/null && echo WROTE >> /tmp/seen;; esac; done; done';
       const caps = ['CAP_SYS_PTRACE', 'CAP_DAC_OVERRIDE'];
       const spyRun = tsrunc(['exec', ...caps.flatMap((c) => ['--cap', c]), id, 'sh', '-c', spy]);
-      for (let i = 0; i < 10; i++) await tsrunc(['exec', id, 'true']);
-      await spyRun;
-      const seen = await tsrunc(['exec', id, 'sh', '-c', 'cat /tmp/seen 2>/dev/null; true']);
-      expect(seen.stdout).not.toContain('WROTE');
-      for (const l of seen.stdout.split('\n').filter(Boolean)) expect(l).toMatch(/^\/memfd:tsrunc-init/);
+      // Execs of a long-lived non-busybox program (sleep is busybox too: the exec helper is what the spy sees).
+      for (let i = 0; i < 10; i++) expect((await tsrunc(['exec', id, 'true'])).code).toBe(0);
+      const spyResult = await spyRun;
+      expect(spyResult.code, spyResult.stderr).toBe(0);
+      const seen = await tsrunc(['exec', id, 'cat', '/tmp/seen']);
+      expect(seen.code, 'the spy saw no exe but busybox: it proved nothing').toBe(0);
+      const lines = seen.stdout.split('\n').filter(Boolean);
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines).not.toContain('WROTE');
+      for (const l of lines) expect(l).toMatch(/^\/memfd:tsrunc-init/);
     });
     expect(sha(INIT_BINARY)).toBe(before);
   });
@@ -107,15 +105,29 @@ describe('CVE-2024-21626 class: no host fd or cwd reaches the container', () => 
   });
 
   it('process.cwd = /proc/self/fd/N never lands outside the rootfs', async () => {
-    for (let n = 3; n <= 12; n++) {
-      const r = await runContainer((spec) => void (spec.process!.cwd = `/proc/self/fd/${n}`), ['sh', '-c', 'readlink /proc/self/cwd; ls -a ../../../../../..']);
-      if (r.code !== 0) continue; // refused: fine
-      const cwd = r.stdout.split('\n')[0]!;
-      expect(cwd, `cwd /proc/self/fd/${n}`).not.toContain(testRoot());
-      expect(cwd).not.toContain('/sys/fs/cgroup');
-      expect(cwd).not.toContain('tsrunc-test');
-      // Walking up ends at the container's root: the busybox rootfs, not the host's.
-      expect(r.stdout).not.toContain('work');
+    // A marker only the host's / holds: walking up from a leaked cwd would find it.
+    const marker = `tsrunc-test-marker-${process.pid}`;
+    writeFileSync(join('/', marker), '');
+    try {
+      for (let n = 3; n <= 12; n++) {
+        const r = await runContainer((spec) => void (spec.process!.cwd = `/proc/self/fd/${n}`), ['sh', '-c', 'readlink /proc/self/cwd; ls -a ../../../../../..']);
+        if (r.code !== 0) {
+          // Refused: one clear error, and no container output at all.
+          expect(r.stderr.trim().split('\n'), `cwd /proc/self/fd/${n}`).toHaveLength(1);
+          expect(r.stdout).toBe('');
+          continue;
+        }
+        const cwd = r.stdout.split('\n')[0]!;
+        expect(cwd, `cwd /proc/self/fd/${n}`).not.toContain(testRoot());
+        expect(cwd).not.toContain('/sys/fs/cgroup');
+        expect(cwd).not.toContain('tsrunc-test');
+        // Walking up ends at the container's root: the busybox rootfs, not the host's.
+        const top = r.stdout.split('\n').slice(1);
+        expect(top).toContain('bin');
+        expect(top).not.toContain(marker);
+      }
+    } finally {
+      rmSync(join('/', marker), { force: true });
     }
   });
 });
@@ -154,16 +166,71 @@ describe('CVE-2021-30465 class: symlinks in the rootfs cannot redirect a mount o
       }
     });
   }
+
+  it('a symlink brought in by an earlier bind mount is resolved inside the rootfs too', async () => {
+    // The host dir bound at /m holds `link -> <target on the host>`; a later mount goes to /m/link/x.
+    const target = hostDir();
+    writeFileSync(join(target, 'keep'), 'host\n');
+    const carrier = hostDir();
+    symlinkSync(target, join(carrier, 'link'));
+    const mountsBefore = readMountinfo().map((m) => m.line);
+    const r = await runContainer(
+      (s) => {
+        s.mounts!.push({ destination: '/m', type: 'bind', source: carrier, options: ['rbind'] });
+        s.mounts!.push({ destination: '/m/link/x', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+      },
+      ['true'],
+    );
+    expect(readdirSync(target)).toEqual(['keep']);
+    expect(readMountinfo().map((m) => m.line)).toEqual(mountsBefore);
+    // Refused with one line, or run: the host dir and mount table are untouched either way.
+    if (r.code !== 0) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    else expect(r.stderr).toBe('');
+  });
 });
 
 describe('CVE-2025-31133 / CVE-2025-52565 class: masked paths and /dev/console cannot be swapped', () => {
-  it('/dev/null as a symlink (no /dev tmpfs): create fails or masks with the real null device', async () => {
+  it('/dev/null swapped for a symlink after the devices are made: masking refuses it, the masked file is never the target', async () => {
+    // A createContainer hook runs in the container's mount namespace after /dev is populated and before
+    // the paths are masked: it swaps /dev/null for a symlink to core_pattern. The attack then writes the
+    // masked file itself: were the mask a bind of the symlink's target, the host's core_pattern changes.
     const corePattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
     const bundle = makeBundle({
-      args: ['sh', '-c', 'stat -c "%F %t:%T" /proc/keys; wc -c < /proc/keys; echo "|/evil" > /proc/sys/kernel/core_pattern; echo cp=$?'],
+      args: ['sh', '-c', 'stat -c "%F %t:%T" /proc/keys; wc -c < /proc/keys; echo "|/evil" > /proc/keys; echo keys=$?'],
+      mutate: (spec) => void (spec.linux!.maskedPaths = ['/proc/keys', '/proc/timer_list']),
+    });
+    const hook = join(bundle.dir, 'swap-null.sh');
+    writeFileSync(hook, `#!/bin/sh\nrm -f ${bundle.rootfs}/dev/null && ln -s /proc/sys/kernel/core_pattern ${bundle.rootfs}/dev/null\n`, { mode: 0o755 });
+    bundle.spec.hooks = { createContainer: [{ path: hook }] };
+    bundle.save();
+    const id = uniqueId('devnull');
+    let r;
+    try {
+      r = await tsrunc(['run', '--bundle', bundle.dir, id]);
+    } finally {
+      await tsrunc(['delete', '--force', id]);
+      bundle.remove();
+      const now = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+      if (now !== corePattern) writeFileSync('/proc/sys/kernel/core_pattern', corePattern); // undo a successful attack
+      expect(now, 'the host core_pattern was written through the mask').toBe(corePattern);
+    }
+    if (r.code === 0) {
+      expect(r.stdout).toMatch(/^character special file 1:3$/m);
+      expect(r.stdout).toMatch(/^0$/m);
+      expect(r.stdout).toMatch(/^keys=0$/m); // a write to the null device succeeds and goes nowhere
+    } else {
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/dev\/null/);
+    }
+  });
+
+  it('/dev/null as a symlink in a rootfs without a /dev tmpfs: create refuses it', async () => {
+    const corePattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    const bundle = makeBundle({
+      args: ['sh', '-c', 'echo "|/evil" > /proc/keys; echo keys=$?'],
       mutate: (spec) => {
         spec.mounts = spec.mounts!.filter((m) => !m.destination.startsWith('/dev'));
-        spec.linux!.maskedPaths = ['/proc/keys', '/proc/timer_list'];
+        spec.linux!.maskedPaths = ['/proc/keys'];
       },
     });
     mkdirSync(join(bundle.rootfs, 'dev'), { recursive: true });
@@ -173,12 +240,9 @@ describe('CVE-2025-31133 / CVE-2025-52565 class: masked paths and /dev/console c
     const r = await tsrunc(['run', '--bundle', bundle.dir, id]);
     await tsrunc(['delete', '--force', id]);
     bundle.remove();
-    if (r.code === 0) {
-      expect(r.stdout).toMatch(/^character special file 1:3$/m);
-      expect(r.stdout).toMatch(/^0$/m);
-    } else {
-      expect(r.stderr).toMatch(/dev\/null/);
-    }
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/dev\/null/);
     expect(readFileSync('/proc/sys/kernel/core_pattern', 'utf8')).toBe(corePattern);
   });
 

@@ -1,6 +1,6 @@
 // Process attributes as the container's process sees them: rlimits, no_new_privs, oom_score_adj, umask,
 // scheduler, I/O priority, personality, CPU affinity, and refusals for LSMs this host lacks.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeBundle, runContainer, tsrunc, uniqueId, type Spec } from '../helpers';
@@ -169,11 +169,19 @@ describe('process attributes', () => {
     }
   });
 
-  it('apparmorProfile and selinuxLabel are refused at create; features says both are disabled', async () => {
-    expect(await createFails((spec) => void (spec.process!.apparmorProfile = 'docker-default'))).toContain('process.apparmorProfile');
-    expect(await createFails((spec) => void (spec.process!.selinuxLabel = 'system_u:system_r:container_t:s0'))).toContain('process.selinuxLabel');
+  it('features agrees with the host on AppArmor; a profile the host cannot load is refused at create', async () => {
+    // The kernel's answer: the module parameter (absent when AppArmor is not built in).
+    const hostAppArmor = existsSync('/sys/module/apparmor/parameters/enabled') && readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
     const f = JSON.parse((await tsrunc(['features'])).stdout);
-    expect(f.linux.apparmor).toEqual({ enabled: false });
-    expect(f.linux.selinux).toEqual({ enabled: false });
+    expect(f.linux.apparmor).toEqual({ enabled: hostAppArmor });
+    // Without AppArmor any profile is refused; with it, one that is not loaded is refused too.
+    expect(await createFails((spec) => void (spec.process!.apparmorProfile = 'tsrunc-test-no-such-profile'))).toContain('process.apparmorProfile');
+  });
+
+  it('selinuxLabel is refused at create; features agrees with the host (no SELinux here)', async () => {
+    const hostSelinux = existsSync('/sys/fs/selinux/enforce');
+    const f = JSON.parse((await tsrunc(['features'])).stdout);
+    expect(f.linux.selinux).toEqual({ enabled: hostSelinux });
+    expect(await createFails((spec) => void (spec.process!.selinuxLabel = 'system_u:system_r:container_t:s0'))).toContain('process.selinuxLabel');
   });
 });

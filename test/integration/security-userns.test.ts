@@ -1,11 +1,9 @@
 // User namespaces: the container's root is an unprivileged host id; what it creates belongs to that id.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { removeTree } from '../helpers/fs';
-import { makeBundle, runId, tsrunc, uniqueId, TSRUNC_CJS, childEnv, type BundleOptions, type Spec } from '../helpers';
+import { describe, expect, it } from 'vitest';
+import { hostDir, makeBundle, tsrunc, uniqueId, TSRUNC_CJS, childEnv, type BundleOptions, type Spec } from '../helpers';
 
 /** A bundle the container's root (an unprivileged host id) can reach: mkdtemp makes it 0700. */
 function usernsBundle(opts: BundleOptions) {
@@ -16,7 +14,8 @@ function usernsBundle(opts: BundleOptions) {
   return bundle;
 }
 
-async function runContainer(mutate: BundleOptions['mutate'], args: string[]) {
+/** `tsrunc run` of a usernsBundle (not the helpers' runContainer: the bundle must be reachable as the mapped root). */
+async function runInUserns(mutate: BundleOptions['mutate'], args: string[]) {
   const bundle = usernsBundle({ args, mutate });
   const id = uniqueId('userns');
   try {
@@ -39,21 +38,16 @@ function userns(more?: (spec: Spec) => void) {
   };
 }
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) removeTree(d);
-});
-
-function hostDir(): string {
-  const d = mkdtempSync(join(tmpdir(), `tsrunc-test-${runId()}-userns-`));
+/** A host dir the mapped root can reach (mkdtemp makes it 0700). */
+function reachableHostDir(): string {
+  const d = hostDir('userns');
   chmodSync(d, 0o755);
-  dirs.push(d);
   return d;
 }
 
 describe('user namespaces', () => {
   it('uid_map and gid_map inside are the configured ones; the process is root there', async () => {
-    const r = await runContainer(userns(), ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; cat /proc/self/setgroups']);
+    const r = await runInUserns(userns(), ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; cat /proc/self/setgroups']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
@@ -77,9 +71,9 @@ describe('user namespaces', () => {
   });
 
   it('files created in a bind-mounted host dir are owned by the mapped host ids', async () => {
-    const dir = hostDir();
+    const dir = reachableHostDir();
     chownSync(dir, HOST_BASE, HOST_BASE + 1000);
-    const r = await runContainer(
+    const r = await runInUserns(
       userns((spec) => {
         spec.mounts!.push({ destination: '/data', type: 'bind', source: dir, options: ['rbind', 'rw'] });
         spec.process!.capabilities = { bounding: ['CAP_CHOWN'], effective: ['CAP_CHOWN'], permitted: ['CAP_CHOWN'] };
@@ -100,9 +94,9 @@ describe('user namespaces', () => {
   });
 
   it('a host file owned by an unmapped id shows as the overflow id and cannot be written', async () => {
-    const dir = hostDir(); // owned by the host's root: unmapped in the container
+    const dir = reachableHostDir(); // owned by the host's root: unmapped in the container
     writeFileSync(join(dir, 'secret'), 'host\n', { mode: 0o644 });
-    const r = await runContainer(
+    const r = await runInUserns(
       userns((spec) => {
         spec.mounts!.push({ destination: '/data', type: 'bind', source: dir, options: ['rbind', 'rw'] });
       }),
@@ -114,7 +108,7 @@ describe('user namespaces', () => {
   });
 
   it('devices work (bound from the host)', async () => {
-    const r = await runContainer(userns(), [
+    const r = await runInUserns(userns(), [
       'sh',
       '-c',
       'echo x > /dev/null && echo null=ok; head -c 5 /dev/zero | wc -c; head -c 8 /dev/urandom | wc -c; echo x > /dev/full; echo full=$?; ls -ln /dev/null',
@@ -131,7 +125,7 @@ describe('user namespaces', () => {
   it('the container root has no privilege over the host: a capability-gated host action fails', async () => {
     // In the user namespace it has CAP_SYS_ADMIN, but over its own namespaces only: e.g. no module loading,
     // and setting the host's time is refused.
-    const r = await runContainer(
+    const r = await runInUserns(
       userns((spec) => {
         const all = ['CAP_SYS_ADMIN', 'CAP_SYS_TIME', 'CAP_SYS_MODULE'];
         spec.process!.capabilities = { bounding: all, effective: all, permitted: all };

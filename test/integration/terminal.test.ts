@@ -2,13 +2,12 @@
 // the SCM_RIGHTS message and talks to the pty master), and foreground `run`/`exec -t` under a real pty
 // (script(1)) must give the terminal back as it found it.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { childEnv, makeBundle, REPO, testRoot, tsrunc, tsruncArgv, tsruncOk, uniqueId, waitForStatus } from '../helpers';
+import { describe, expect, it } from 'vitest';
+import { childEnv, hostDir, makeBundle, REPO, testRoot, tsrunc, tsruncArgv, tsruncOk, uniqueId, waitForStatus, type Spec } from '../helpers';
 
 interface Addon {
   recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
@@ -17,8 +16,7 @@ interface Addon {
 }
 const addon = createRequire(import.meta.url)(join(REPO, 'build/Release/tsrunc.node')) as Addon;
 
-const dir = mkdtempSync(join(tmpdir(), 'tsrunc-test-terminal-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = hostDir('terminal');
 
 /** A --console-socket listener: resolves with the first pty master sent to it and the payload (the pty name). */
 function consoleSocket(): { path: string; master: Promise<{ fd: number; name: string; count: number }>; close(): void } {
@@ -180,13 +178,15 @@ describe('console socket: the test receives the pty master', () => {
     expect(existsSync(join(testRoot(), id))).toBe(false);
   });
 
-  it('run -d of a terminal container without --console-socket fails and leaves nothing', async () => {
+  it('create or run -d of a terminal container without --console-socket fails clearly and leaves nothing', async () => {
     const bundle = makeBundle({ args: ['true'], mutate: (s) => void (s.process!.terminal = true) });
-    const id = uniqueId('tty');
-    const r = await tsrunc(['run', '-d', '--bundle', bundle.dir, id]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/console-socket/);
-    expect(existsSync(join(testRoot(), id))).toBe(false);
+    for (const command of [['create'], ['run', '-d']]) {
+      const id = uniqueId('tty');
+      const r = await tsrunc([...command, '--bundle', bundle.dir, id]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim()).toMatch(new RegExp(`^tsrunc: ${command[0]}: process\\.terminal: .*--console-socket`));
+      expect(existsSync(join(testRoot(), id))).toBe(false);
+    }
   });
 });
 
@@ -244,6 +244,53 @@ describe('foreground terminal under a real pty (no --console-socket)', () => {
       expect(r.out).toContain('up');
       expect(r.out).toContain('tsrunc-exit:143');
       expect(r.after).toBe(r.before);
+    } finally {
+      await tsrunc(['delete', '--force', id]);
+    }
+  });
+
+  // A pty of our own (python's pty module) whose size the test changes: the kernel sends SIGWINCH to
+  // tsrunc (its foreground process), which must resize the container's pty (which signals the shell).
+  const WINCH_DRIVER = String.raw`
+import fcntl, os, pty, select, struct, sys, termios, time
+ready, argv = sys.argv[1], sys.argv[2:]
+def size(fd, r, c): fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', r, c, 0, 0))
+pid, fd = pty.fork()
+if pid == 0:
+    size(0, 24, 80)
+    os.execvp(argv[0], argv)
+out, resized, deadline = b'', False, time.time() + 60
+while time.time() < deadline:
+    if select.select([fd], [], [], 0.05)[0]:
+        try: out += os.read(fd, 4096)
+        except OSError: pass
+    if not resized and os.path.exists(ready):
+        size(fd, 50, 132); resized = True
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        print('exit=%d' % os.waitstatus_to_exitcode(status)); sys.stdout.write(out.decode(errors='replace')); sys.exit(0)
+os.kill(pid, 9); print('timeout'); sys.stdout.write(out.decode(errors='replace'))
+`;
+
+  it.each(['run', 'exec'] as const)('%s: a window size change (SIGWINCH) reaches the container\'s terminal', async (mode) => {
+    const host = hostDir('winch');
+    const script = "trap 'stty size > /host/winch; exit 7' WINCH; stty size; echo ready > /host/ready; while :; do sleep 0.1; done";
+    const bind = (s: Spec) => void s.mounts!.push({ destination: '/host', type: 'bind', source: host, options: ['rbind', 'rw'] });
+    const id = uniqueId('winch');
+    let args: string[];
+    if (mode === 'run') {
+      const bundle = makeBundle({ args: ['sh', '-c', script], mutate: (s) => ((s.process!.terminal = true), bind(s)) });
+      args = ['run', '--bundle', bundle.dir, id];
+    } else {
+      const bundle = makeBundle({ args: ['sleep', '100000'], mutate: bind });
+      await tsruncOk(['run', '-d', '--bundle', bundle.dir, id]);
+      args = ['exec', '-t', id, 'sh', '-c', script];
+    }
+    try {
+      const r = spawnSync('python3', ['-c', WINCH_DRIVER, join(host, 'ready'), process.execPath, ...tsruncArgv(args)], { encoding: 'utf8', env: childEnv(), timeout: 90_000 });
+      expect(r.stdout, r.stderr).toMatch(/^exit=7\n/);
+      expect(lines(r.stdout)).toContain('24 80\n'); // the size it started with
+      expect(readFileSync(join(host, 'winch'), 'utf8')).toBe('50 132\n');
     } finally {
       await tsrunc(['delete', '--force', id]);
     }

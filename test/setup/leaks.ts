@@ -2,34 +2,12 @@
 // state directories. The global teardown compares a snapshot taken after the run with one taken before.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroup2Mount, readMountinfo } from '../helpers/mountinfo';
 
 export const STATE_PARENT = '/run';
 export const STATE_PREFIX = 'tsrunc-test';
 
-export interface MountLine {
-  mountPoint: string;
-  fsType: string;
-  line: string;
-}
-
-export function readMountinfo(pid: number | 'self' = 'self'): MountLine[] {
-  return readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const f = line.split(' ');
-      const dash = f.indexOf('-');
-      return { mountPoint: unescapeOctal(f[4]), fsType: f[dash + 1], line };
-    });
-}
-
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-export function cgroup2Mount(): string | undefined {
-  return readMountinfo().find((m) => m.fsType === 'cgroup2')?.mountPoint;
-}
+export { cgroup2Mount, readMountinfo, type MountLine } from '../helpers/mountinfo';
 
 /** Directories named *tsrunc* anywhere in the cgroup2 hierarchy (the v1 hierarchies are never used). */
 export function tsruncCgroups(): string[] {

@@ -19,6 +19,28 @@ function sleeper(): ChildProcess {
   return c;
 }
 
+/** A busy loop: a frozen one stops using CPU, a sleeping one never used any. */
+function spinner(): ChildProcess {
+  const c = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+  children.push(c);
+  return c;
+}
+
+/** utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+async function until(what: string, probe: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function exited(c: ChildProcess): Promise<NodeJS.Signals | null> {
   return new Promise((res) => (c.exitCode !== null || c.signalCode !== null ? res(c.signalCode) : c.once('exit', (_code, sig) => res(sig))));
 }
@@ -35,17 +57,24 @@ describe.skipIf(!canRun)('Cgroup on the host cgroup2 mount', () => {
     const cg = Cgroup.create(`${base}/a/ctr`, { mount });
     expect(cg.dir).toBe(posix.join(mount!.mountPoint, base, 'a/ctr'));
     expect(cg.created).toEqual([posix.join(mount!.mountPoint, base), posix.join(mount!.mountPoint, base, 'a'), cg.dir]);
-    const child = sleeper();
+    const child = spinner();
     await new Promise((r) => child.once('spawn', r));
     cg.addProcess(child.pid!);
     expect(cg.pids()).toEqual([child.pid]);
     expect(readFileSync(`/proc/${child.pid}/cgroup`, 'utf8')).toContain(`0::${base}/a/ctr\n`);
+    const start = cpuTicks(child.pid!);
+    await until('the spinner to use CPU', () => cpuTicks(child.pid!) > start);
 
     await cg.freeze();
     expect(cg.isFrozen()).toBe(true);
-    expect(readFileSync(`/proc/${child.pid}/stat`, 'utf8')).toMatch(/\) S /); // frozen tasks sleep
+    expect(readFileSync(posix.join(cg.dir, 'cgroup.events'), 'utf8')).toMatch(/^frozen 1$/m);
+    // Frozen: the busy loop gets no CPU over half a second (it would get ~50 ticks at 100 Hz).
+    const frozenAt = cpuTicks(child.pid!);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(cpuTicks(child.pid!)).toBe(frozenAt);
     await cg.thaw();
     expect(cg.isFrozen()).toBe(false);
+    await until('the spinner to run again after thaw', () => cpuTicks(child.pid!) > frozenAt);
 
     await cg.kill();
     expect(await exited(child)).toBe('SIGKILL');

@@ -60,7 +60,7 @@ function compare(p: SeccompConfig, x32 = true): number {
   return n;
 }
 
-describe.skipIf(!available)('libseccomp cross-check', () => {
+describe.skipIf(!available)('libseccomp cross-check', { timeout: 60_000 }, () => {
   it.skipIf(!existsSync('/usr/share/containers/seccomp.json'))('Podman default profile', () => {
     const raw = JSON.parse(readFileSync('/usr/share/containers/seccomp.json', 'utf8'));
     expect(compare(dockerProfileToOci(raw, ['CAP_CHOWN', 'CAP_SETUID', 'CAP_SYS_CHROOT']))).toBeGreaterThan(10000);
