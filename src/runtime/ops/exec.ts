@@ -14,7 +14,7 @@ import { Cgroup } from '../cgroups';
 import type { ContainerRecord } from '../state/record';
 import { ociState } from './state';
 import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './seccomp-listener';
-import { stdioFds, waitExitStatus, writePidFile } from './process-io';
+import { forwardSignals, stdioFds, waitExitStatus, writePidFile } from './process-io';
 import { checkPreservedFds } from './preserve-fds';
 
 /** What `exec` may change about the container's own process (runc's flags). */
@@ -151,7 +151,12 @@ export async function exec(opts: ExecOptions): Promise<number> {
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     await console?.deliver();
     if (opts.detach) return 0;
-    return await waitExitStatus(pidfd);
+    const stopForwarding = forwardSignals((signo) => native().pidfdSendSignal(pidfd, signo));
+    try {
+      return await waitExitStatus(pidfd);
+    } finally {
+      stopForwarding();
+    }
   } catch (err) {
     if (pidfd >= 0) native().pidfdSendSignal(pidfd, 9);
     await session.abort().catch(() => undefined);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { constants } from 'node:os';
 import { native } from '../native';
 
 /** Our own stdio go to the container; a closed one is replaced by /dev/null. */
@@ -32,4 +33,16 @@ export async function waitExitStatus(pidfd: number): Promise<number> {
     if (status) return status.signal !== null ? 128 + status.signal : (status.code ?? 0);
     await native().waitReadable(pidfd);
   }
+}
+
+/** Signals a foreground `run` or `exec` passes on to the container process, as runc does. */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/** Passes FORWARDED signals to `send` until the returned function is called. */
+export function forwardSignals(send: (signo: number) => void): () => void {
+  const forward = (sig: NodeJS.Signals) => send(constants.signals[sig]);
+  for (const sig of FORWARDED) process.on(sig, forward);
+  return () => {
+    for (const sig of FORWARDED) process.off(sig, forward);
+  };
 }

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import { constants } from 'node:os';
 import { native } from '../native';
 import { create, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { signalInit } from './kill';
 import { start } from './start';
-import { waitExitStatus } from './process-io';
+import { forwardSignals, waitExitStatus } from './process-io';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -14,9 +13,6 @@ export interface RunOptions extends CreateOptions {
   /** Told about each failed poststop hook when the foreground run deletes the container. */
   warn?: (message: string) => void;
 }
-
-/** Signals a foreground `run` passes on to the container, as runc does. */
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /**
  * `run`: create and start; in the foreground, wait for the init and delete the container.
@@ -39,12 +35,11 @@ export async function run(opts: RunOptions): Promise<number> {
   }
   if (opts.detach) return 0;
 
-  const forward = (sig: NodeJS.Signals) => signalInit(record, constants.signals[sig]);
-  for (const sig of FORWARDED) process.on(sig, forward);
+  const stopForwarding = forwardSignals((signo) => signalInit(record, signo));
   try {
     return await waitExitStatus(pidfd);
   } finally {
-    for (const sig of FORWARDED) process.off(sig, forward);
+    stopForwarding();
     fs.closeSync(pidfd);
     if (!opts.keep) await deleteContainer(opts.root, opts.id, { force: true, warn: opts.warn });
   }
