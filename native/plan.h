@@ -45,7 +45,7 @@ enum plan_op {
 	OP_CHDIR = 25,          /* str path */
 	OP_RLIMIT = 26,         /* u64 resource, u64 soft, u64 hard */
 	OP_UMASK = 27,          /* u64 mask */
-	OP_OOM_SCORE_ADJ = 28,  /* u64 value (as signed) */
+	OP_OOM_SCORE_ADJ = 28,  /* u64 value (as signed): stage 1, through the runtime's own /proc */
 	OP_NO_NEW_PRIVS = 29,   /* (nothing) */
 	OP_SETGROUPS = 30,      /* u64v gids */
 	OP_SETGID = 31,         /* u64 gid */
@@ -73,6 +73,8 @@ enum plan_op {
 	                           ctx.runtime_state on its stdin; fail unless it exits 0 in time */
 	OP_MKDIR = 51,          /* str path, u64 mode: mkdir -p inside the rootfs */
 	OP_ENTER_ROOT = 50,     /* (nothing): exec: adopt the joined mount namespace's root as the rootfs */
+	OP_CLOSE_PRIVATE = 52,  /* (nothing): close the rootfs and private procfs fds: nothing after this
+	                           step may hold an fd that leads outside the container */
 	OP_MAX = 64,
 };
 

@@ -31,6 +31,7 @@ struct init_ctx {
 	char exec_path[PATH_MAX];
 	char *runtime_state;  /* state JSON the runtime sent with its go-ahead after OP_READY */
 	char *sync_state;     /* state JSON from the last non-empty OP_SYNC reply (hooks before OP_READY) */
+	int cap_last;         /* the highest capability this kernel knows (probed at start, no procfs) */
 };
 
 extern struct init_ctx ctx;
@@ -101,5 +102,8 @@ void op_sync(struct reader *r);
 void op_enter_root(struct reader *r);
 void op_mkdir(struct reader *r);
 void op_hook(struct reader *r);
+void op_close_private(struct reader *r);
+/* Not dumpable: no process of the container may open our /proc/<pid> files (fds, cwd, root, mem). */
+void undumpable(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include "init.h"
 
@@ -30,6 +31,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_LISTEN_START] = op_listen_start, [OP_READY] = op_ready, [OP_WAIT_START] = op_wait_start,
 	[OP_FIND_EXEC] = op_find_exec, [OP_EXEC] = op_exec, [OP_CONSOLE] = op_console, [OP_SYNC] = op_sync,
 	[OP_ENTER_ROOT] = op_enter_root, [OP_MKDIR] = op_mkdir, [OP_HOOK] = op_hook,
+	[OP_CLOSE_PRIVATE] = op_close_private,
 };
 
 /* Node ignores SIGPIPE and blocks some signals; the container starts with a clean slate. */
@@ -58,12 +60,25 @@ static uint8_t *receive_plan(size_t *len)
 	return buf;
 }
 
+void undumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("make the runtime's process non-dumpable");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
+	/* First of all (runc CVE-2016-9962): a process of the container with our uid must not be able to
+	 * open /proc/<pid>/fd/N of any stage of ours, whatever fd it holds at the time. */
+	undumpable();
 	ctx.sync_fd = ctx.report_fd = atoi(argv[1]);
 	reset_signals();
+	/* The highest capability, probed while nothing is dropped: no procfs needed later. */
+	ctx.cap_last = 0;
+	while (ctx.cap_last < 63 && prctl(PR_CAPBSET_READ, ctx.cap_last + 1, 0, 0, 0) >= 0)
+		ctx.cap_last++;
 
 	size_t len;
 	const uint8_t *plan = receive_plan(&len), *end = plan + len;

@@ -303,10 +303,20 @@ static void open_trusted_proc(void)
 void op_enter_root(struct reader *r)
 {
 	(void)r;
+	/* The joined root is the container's own; an exec needs no procfs (cap_last is probed). */
 	ctx.root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx.root_fd < 0)
 		die_errno("open /");
-	open_trusted_proc();
+}
+
+void op_close_private(struct reader *r)
+{
+	(void)r;
+	if (ctx.root_fd >= 0)
+		close(ctx.root_fd);
+	if (ctx.proc_fd >= 0)
+		close(ctx.proc_fd);
+	ctx.root_fd = ctx.proc_fd = -1;
 }
 
 void op_mount(struct reader *r)
@@ -517,7 +527,8 @@ void op_chdir(struct reader *r)
 	const char *path = rd_str(r);
 	if (chdir(path) == 0)
 		return;
-	if (errno != ENOENT)
+	/* Only create makes a missing cwd (OP_MKDIR, with the rootfs fd); after OP_CLOSE_PRIVATE it fails. */
+	if (errno != ENOENT || ctx.root_fd < 0)
 		die_errno("chdir %s", path);
 	close(mkdir_all_in_root(path, 0755));
 	if (chdir(path) < 0)

@@ -54,19 +54,24 @@ void op_userns_maps(struct reader *r)
 	(void)r;
 	char pid[32];
 	snprintf(pid, sizeof(pid), "%d", getpid());
+	/* An unprivileged runtime writes our maps as our owner: only a dumpable process's /proc files are
+	 * its. Nobody else is in this new user namespace, and we are outside every container's pid ns. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	send_msg(MSG_MAPS, pid);
 	wait_go();
+	undumpable();
 }
 
 void op_timens_offsets(struct reader *r)
 {
 	const char *content = rd_str(r);
 	/* After the uid change into a user namespace we are not dumpable, so /proc/self belongs to the
-	 * host's root: be dumpable again to open our own file. */
+	 * host's root: be dumpable again to open our own file, and not a moment longer. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("open /proc/self/timens_offsets");
+	undumpable();
 	if (write(fd, content, strlen(content)) < 0)
 		die_errno("write time offsets");
 	close(fd);

@@ -49,7 +49,8 @@ void op_oom_score_adj(struct reader *r)
 {
 	char value[32];
 	snprintf(value, sizeof(value), "%d", (int)(int64_t)rd_u64(r));
-	int fd = openat(ctx.proc_fd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	/* Stage 1, before any namespace is joined: the runtime's own /proc; children inherit the value. */
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, value, strlen(value)) < 0)
 		die_errno("write oom_score_adj %s", value);
 	close(fd);
@@ -71,6 +72,7 @@ void op_setgroups(struct reader *r)
 		gids[i] = (gid_t)ids[i];
 	if (setgroups(n, gids) < 0)
 		die_errno("setgroups");
+	undumpable();
 	free(gids);
 	free(ids);
 }
@@ -80,6 +82,8 @@ void op_setgid(struct reader *r)
 	gid_t gid = (gid_t)rd_u64(r);
 	if (setresgid(gid, gid, gid) < 0)
 		die_errno("setgid %u", gid);
+	/* A change of credentials resets dumpability to fs.suid_dumpable (which may be 1). */
+	undumpable();
 }
 
 void op_setuid(struct reader *r)
@@ -91,20 +95,14 @@ void op_setuid(struct reader *r)
 	if (setresuid(uid, uid, uid) < 0)
 		die_errno("setuid %u", uid);
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	undumpable();
 }
 
 void op_caps(struct reader *r)
 {
 	uint64_t bounding = rd_u64(r), effective = rd_u64(r), permitted = rd_u64(r);
 	uint64_t inheritable = rd_u64(r), ambient = rd_u64(r);
-	int last = CAP_LAST_CAP;
-	int lastfd = openat(ctx.proc_fd, "sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-	FILE *f = lastfd >= 0 ? fdopen(lastfd, "re") : NULL;
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = CAP_LAST_CAP;
-		fclose(f);
-	}
+	int last = ctx.cap_last;
 	/* After a change of uid only the permitted set is left: raise it to drop from the bounding set. */
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct cur[2];
@@ -128,6 +126,7 @@ void op_caps(struct reader *r)
 	for (int cap = 0; cap <= last && cap < 64; cap++)
 		if ((ambient >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			die_errno("raise ambient capability %d", cap);
+	undumpable();
 }
 
 void op_seccomp(struct reader *r)

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { LinuxPersonality, LinuxSeccomp, Process } from '../config/types';
 import { NAMESPACES } from '../config/namespaces';
 import { Plan, s, u64 } from './encode';
-import { addConsoleStep, addPersonalityStep, addProcessSteps } from './build';
+import { addConsoleStep, addOomStep, addPersonalityStep, addProcessSteps } from './build';
 
 export interface ExecPlanOptions {
   id: string;
@@ -49,6 +49,7 @@ function setgroupsDenied(pid: number): boolean {
 /** Steps that run one more process in an existing container. */
 export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, opts: ExecPlanOptions): Plan {
   const plan = new Plan();
+  addOomStep(plan, proc);
   for (const ns of namespacesToJoin(opts.initPid)) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
   // The pid (and time) namespace applies to children: the process is a child of this helper.
   plan.add('FORK', 'exec');
@@ -58,6 +59,7 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
     plan.add('SETSID', 'process.terminal');
     addConsoleStep(plan, proc, opts.consoleSocketFd, false);
   }
+  plan.add('CLOSE_PRIVATE', 'exec');
   addProcessSteps(plan, proc, seccomp, {
     id: opts.id,
     preserveFds: opts.preserveFds,

@@ -78,6 +78,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
 
   // Bound while we are still the host's root: the state directory is not the container's to write.
   plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
+  addOomStep(plan, spec.process!);
   addNamespaceSteps(plan, spec, opts.setgroupsDenied);
   plan.add('SETSID', 'process');
   addRootfsSteps(plan, spec, opts, userns !== undefined);
@@ -158,6 +159,13 @@ function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boo
   if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO', 'root.readonly');
   const rootProp = spec.linux?.rootfsPropagation;
   if (rootProp) plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(PROPAGATION[rootProp]!));
+  // The rootfs and private procfs fds end here: nothing the container can see may keep a way out.
+  plan.add('CLOSE_PRIVATE', 'root.path');
+}
+
+/** oom_score_adj in stage 1, through the runtime's /proc (lowering it needs the host's CAP_SYS_RESOURCE). */
+export function addOomStep(plan: Plan, proc: Process): void {
+  if (proc.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', 'process.oomScoreAdj', u64(proc.oomScoreAdj));
 }
 
 /** A pty from the container's devpts becomes the process's stdio; its master goes to the console socket. */
@@ -252,7 +260,6 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   plan.add('FIND_EXEC', 'process.args[0]', s(proc.args![0]!), s(pathVar));
 
   (proc.rlimits ?? []).forEach((r, i) => plan.add('RLIMIT', `process.rlimits[${i}]`, u64(rlimitNumber(r.type)), u64(r.soft), u64(r.hard)));
-  if (proc.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', 'process.oomScoreAdj', u64(proc.oomScoreAdj));
   if (!opts.noNewKeyring) plan.add('SESSION_KEYRING', 'process', s(`_ses.${opts.id}`.slice(0, 200)));
 
   const user = proc.user ?? { uid: 0, gid: 0 };

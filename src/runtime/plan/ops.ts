@@ -46,6 +46,7 @@ export const Op = {
   HOOK: 49,
   ENTER_ROOT: 50,
   MKDIR: 51,
+  CLOSE_PRIVATE: 52,
 } as const;
 export type OpName = keyof typeof Op;
 
