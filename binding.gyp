@@ -26,7 +26,8 @@
         "native/init/ops_process.c",
         "native/init/ops_lifecycle.c",
         "native/init/ops_console.c",
-        "native/init/ops_hooks.c"
+        "native/init/ops_hooks.c",
+        "native/init/seccomp_check.c"
       ],
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],

@@ -18,7 +18,7 @@
 
 enum plan_op {
 	/* --- stage 1: the first helper process, still in the runtime's namespaces --- */
-	OP_SETNS = 1,           /* str path, u64 nstype (CLONE_NEW*) */
+	OP_SETNS = 1,           /* str path, u64 nstype (CLONE_NEW*): open it (joined by OP_JOIN_NS) */
 	OP_UNSHARE = 2,         /* u64 flags */
 	OP_USERNS_MAPS = 3,     /* (nothing): ask the runtime to write uid/gid maps, wait */
 	OP_TIMENS_OFFSETS = 4,  /* str content for /proc/self/timens_offsets */
@@ -51,9 +51,10 @@ enum plan_op {
 	OP_SETGID = 31,         /* u64 gid */
 	OP_SETUID = 32,         /* u64 uid (keeps capabilities for OP_CAPS) */
 	OP_CAPS = 33,           /* u64 bounding, effective, permitted, inheritable, ambient (bit masks) */
-	OP_SECCOMP = 34,        /* u64 flags, blob filter (struct sock_filter[]), u64 listener_fd (-1: none):
-	                           with a listener, the notify fd goes there with the state JSON that the
-	                           runtime sent in its reply to OP_READY */
+	OP_SECCOMP = 34,        /* u64 flags, blob filter (struct sock_filter[]), u64 listener_fd (-1: none),
+	                           u64 deferred: with a listener, the notify fd goes there with the state JSON
+	                           that the runtime sent in its reply to OP_READY (an exec asks for it first);
+	                           deferred (noNewPrivileges false): OP_CAPS loads it, before its drops */
 	OP_PERSONALITY = 35,    /* u64 domain */
 	OP_SCHEDULER = 36,      /* u64 policy, u64 priority, u64 flags, u64 nice, u64 runtime, u64 deadline, u64 period */
 	OP_IOPRIO = 37,         /* u64 ioprio value (class << 13 | level) */
@@ -64,7 +65,7 @@ enum plan_op {
 	OP_READY = 42,          /* (nothing): tell the runtime the container is created; wait for "G<state json>" */
 	OP_WAIT_START = 43,     /* (nothing): accept on the start socket, report further errors there */
 	OP_FIND_EXEC = 44,      /* str file, str PATH: resolve args[0] in the container now */
-	OP_EXEC = 45,           /* strv argv, strv env, u64 first_private_fd: mark fds >= it CLOEXEC, execve */
+	OP_EXEC = 45,           /* strv argv, strv env: execve, nothing else (after seccomp) */
 	OP_CONSOLE = 46,        /* u64 socket_fd, u64 rows, u64 cols, u64 is_init: make a pty in the container's
 	                           devpts, send its master to socket_fd, make it our stdio (and /dev/console) */
 	OP_SYNC = 47,           /* str name: tell the runtime, wait for its go-ahead (hooks); a non-empty
@@ -75,6 +76,10 @@ enum plan_op {
 	OP_ENTER_ROOT = 50,     /* (nothing): exec: adopt the joined mount namespace's root as the rootfs */
 	OP_CLOSE_PRIVATE = 52,  /* (nothing): close the rootfs and private procfs fds: nothing after this
 	                           step may hold an fd that leads outside the container */
+	OP_MOUNT_PREPARE = 55,  /* OP_MOUNT's payload, stage 1: make the id-mapped bind tree now, as the
+	                           runtime's root; the OP_MOUNT with MOUNT_F_PREPARED attaches it */
+	OP_JOIN_NS = 54,        /* (nothing): join every namespace OP_SETNS opened, in plan order */
+	OP_CLOEXEC_FROM = 53,   /* u64 first_private_fd: fds >= it and the report fd become close-on-exec */
 	OP_MAX = 64,
 };
 
@@ -84,6 +89,7 @@ enum plan_op {
 #define MOUNT_F_RECURSIVE   0x4   /* apply attr_set/attr_clr with AT_RECURSIVE (rro, ...) */
 #define MOUNT_F_CGROUP2     0x8   /* cgroup mount: needs the cgroup namespace view */
 #define MOUNT_F_IDMAP_REC   0x10  /* apply the id-mapping to every mount of the tree */
+#define MOUNT_F_PREPARED    0x20  /* the tree was made by OP_MOUNT_PREPARE (next in order) */
 
 /* Messages tsrunc-init sends to the runtime on the sync socket (one per packet). */
 #define MSG_ERROR   'E'   /* "E<where>: <message>" */

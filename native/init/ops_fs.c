@@ -250,6 +250,51 @@ static void idmap_tree(int tree, const char *uid_map, const char *gid_map, int r
 	close(ns);
 }
 
+/*
+ * Id-mapped binds of a container with a user namespace are made in stage 1, while we are still the
+ * runtime's root: the mapping needs CAP_SYS_ADMIN over the source filesystem, which root in the
+ * container's user namespace lacks. The detached trees wait here for their OP_MOUNT (same payload).
+ */
+static int prepared[32], nprepared, nused;
+
+static int take_prepared_tree(const char *target)
+{
+	if (nused >= nprepared)
+		die("no prepared id-mapped tree for %s", target);
+	return prepared[nused++];
+}
+
+void op_mount_prepare(struct reader *r)
+{
+	const char *source = rd_str(r), *target = rd_str(r);
+	(void)rd_str(r);
+	uint64_t flags = rd_u64(r);
+	(void)rd_str(r);
+	(void)rd_u64(r);
+	uint64_t rec_set = rd_u64(r), rec_clr = rd_u64(r), mflags = rd_u64(r);
+	const char *uid_map = rd_str(r), *gid_map = rd_str(r);
+	if (nprepared == (int)(sizeof(prepared) / sizeof(prepared[0])))
+		die("too many id-mapped mounts");
+	int tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		die_errno("bind %s", source);
+	if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_STRICTATIME | MS_NODIRATIME)) {
+		uint64_t set = ms_to_attr(flags);
+		uint64_t clr = (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) & ~set;
+		set_attr(tree, 0, set, clr, 0, target);
+	}
+	if (rec_set || rec_clr)
+		set_attr(tree, AT_RECURSIVE, rec_set, rec_clr, 0, target);
+	/* The runtime's own /proc, for the maps of the mapping's user namespace (host ids). */
+	ctx.proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx.proc_fd < 0)
+		die_errno("open /proc");
+	idmap_tree(tree, uid_map, gid_map, (mflags & MOUNT_F_IDMAP_REC) != 0, target);
+	close(ctx.proc_fd);
+	ctx.proc_fd = -1;
+	prepared[nprepared++] = tree;
+}
+
 void op_propagation(struct reader *r)
 {
 	const char *path = rd_str(r);
@@ -328,7 +373,9 @@ void op_mount(struct reader *r)
 	const char *uid_map = rd_str(r), *gid_map = rd_str(r);
 
 	int tree;
-	if (mflags & MOUNT_F_BIND) {
+	if (mflags & MOUNT_F_PREPARED) {
+		tree = take_prepared_tree(target);
+	} else if (mflags & MOUNT_F_BIND) {
 		unsigned int rec = (flags & MS_REC) ? AT_RECURSIVE : 0;
 		tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 		if (tree < 0)
@@ -342,9 +389,9 @@ void op_mount(struct reader *r)
 	} else {
 		tree = fs_instance(fstype, source, flags, data);
 	}
-	if (rec_set || rec_clr)
+	if ((rec_set || rec_clr) && !(mflags & MOUNT_F_PREPARED))
 		set_attr(tree, AT_RECURSIVE, rec_set, rec_clr, 0, target);
-	if (*uid_map || *gid_map)
+	if ((*uid_map || *gid_map) && !(mflags & MOUNT_F_PREPARED))
 		idmap_tree(tree, uid_map, gid_map, (mflags & MOUNT_F_IDMAP_REC) != 0, target);
 
 	int target_fd = mount_target(target, (mflags & MOUNT_F_FILE) != 0);

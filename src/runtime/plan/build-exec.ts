@@ -50,7 +50,10 @@ function setgroupsDenied(pid: number): boolean {
 export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, opts: ExecPlanOptions): Plan {
   const plan = new Plan();
   addOomStep(plan, proc);
-  for (const ns of namespacesToJoin(opts.initPid)) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
+  // Open all, then join (user first): once in the user namespace the init's /proc files are closed to us.
+  const joins = namespacesToJoin(opts.initPid);
+  for (const ns of joins) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
+  if (joins.length) plan.add('JOIN_NS', 'exec');
   // The pid (and time) namespace applies to children: the process is a child of this helper.
   plan.add('FORK', 'exec');
   plan.add('ENTER_ROOT', 'exec');

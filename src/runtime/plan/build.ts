@@ -79,9 +79,17 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   // Bound while we are still the host's root: the state directory is not the container's to write.
   plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
   addOomStep(plan, spec.process!);
+  // Id-mapped binds of a container with a user namespace: made now, while we are the runtime's root.
+  const prepared = new Set<number>();
+  if (userns) (spec.mounts ?? []).forEach((m, i) => {
+    if (m.uidMappings || m.gidMappings) {
+      addMount(plan, m, `mounts[${i}]`, 'MOUNT_PREPARE');
+      prepared.add(i);
+    }
+  });
   addNamespaceSteps(plan, spec, opts.setgroupsDenied);
   plan.add('SETSID', 'process');
-  addRootfsSteps(plan, spec, opts, userns !== undefined);
+  addRootfsSteps(plan, spec, opts, userns !== undefined, prepared);
   addPersonalityStep(plan, spec.linux?.personality);
   addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, waitForStart: true, startContainer: spec.hooks?.startContainer });
   return plan;
@@ -91,8 +99,11 @@ function addNamespaceSteps(plan: Plan, spec: Spec, setgroupsDenied = false): voi
   const namespaces = spec.linux?.namespaces ?? [];
   // Join the user namespace first: it owns whatever is joined or created after it.
   const ordered = namespaces.map((ns, i) => ({ ns, i })).sort((a, b) => Number(b.ns.type === 'user') - Number(a.ns.type === 'user'));
+  // Every fd is opened before the first join: after the user namespace is joined a process that is
+  // not dumpable for it (a created init) no longer lets us open its /proc/<pid>/ns files.
   for (const { ns, i } of ordered)
     if (ns.path) plan.add('SETNS', `linux.namespaces[${i}].path`, s(ns.path), u64(namespaceFlag(ns.type)));
+  if (ordered.some(({ ns }) => ns.path)) plan.add('JOIN_NS', 'linux.namespaces');
 
   let flags = 0;
   for (const ns of namespaces) if (!ns.path) flags |= namespaceFlag(ns.type);
@@ -122,14 +133,14 @@ function mapsRoot(maps: Array<{ containerID: number; size: number }> | undefined
   return (maps ?? []).some((m) => m.containerID === 0 && m.size > 0);
 }
 
-function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean): void {
+function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean, prepared: Set<number>): void {
   void CLONE_NEWNS;
   // Nothing we mount may propagate back to the host.
   plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(MS_SLAVE | MS_REC));
   plan.add('ROOTFS', 'root.path', s(opts.rootfs));
 
   const mounts = spec.mounts ?? [];
-  mounts.forEach((m, i) => addMount(plan, m, `mounts[${i}]`));
+  mounts.forEach((m, i) => addMount(plan, m, `mounts[${i}]`, 'MOUNT', prepared.has(i)));
 
   // runc's rule: a /dev bound from the host already has its devices.
   const devBound = mounts.some((m) => path.normalize(m.destination) === '/dev' && isBind(m));
@@ -178,7 +189,7 @@ function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-function addMount(plan: Plan, m: Mount, where: string): void {
+function addMount(plan: Plan, m: Mount, where: string, op: 'MOUNT' | 'MOUNT_PREPARE', prepared = false): void {
   const o = parseMountOptions(m.options ?? [], where, m.type);
   const bind = isBind(m);
   let fstype = m.type ?? '';
@@ -199,8 +210,9 @@ function addMount(plan: Plan, m: Mount, where: string): void {
   const uidMap = idMapLines(m.uidMappings);
   const gidMap = idMapLines(m.gidMappings);
   if ((uidMap || gidMap) && (o.idmapRecursive || (o.rbind && !o.idmap))) mflags |= MountFlag.IDMAP_RECURSIVE;
+  if (prepared) mflags |= MountFlag.PREPARED;
   plan.add(
-    'MOUNT',
+    op,
     where,
     s(bind ? path.resolve(m.source ?? '') : (m.source ?? fstype)),
     s(m.destination),
@@ -271,10 +283,11 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   // The spec applies execCPUAffinity to exec'd processes only, never to the container's init.
   if (!opts.waitForStart) addCpuAffinityStep(plan, proc);
   const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
-  const seccompStep = () =>
-    plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(compiled!.usesNotify ? (opts.seccompListenerFd ?? -1) : -1));
-  // Without no_new_privs only a privileged process may load a filter: load it before dropping privileges.
-  if (compiled && !proc.noNewPrivileges) seccompStep();
+  const seccompStep = (deferred: boolean) =>
+    plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(compiled!.usesNotify ? (opts.seccompListenerFd ?? -1) : -1), u64(deferred ? 1 : 0));
+  // Without no_new_privs only a privileged process may load a filter: then the capabilities are dropped
+  // last, by OP_CAPS right after it loads the filter (the only calls between the filter and execve).
+  const capsLast = compiled !== undefined && !proc.noNewPrivileges;
   const gids = user.additionalGids ?? [];
   if (opts.setgroupsDenied && gids.length)
     throw new ConfigError('process.user.additionalGids', 'needs setgroups(2), which an unprivileged user namespace denies');
@@ -282,7 +295,7 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   plan.add('SETGID', 'process.user.gid', u64(user.gid));
   plan.add('SETUID', 'process.user.uid', u64(user.uid));
   const caps = proc.capabilities ?? {};
-  plan.add(
+  const capsStep = () => plan.add(
     'CAPS',
     'process.capabilities',
     u64(capabilityMask(caps.bounding ?? [], 'process.capabilities.bounding')),
@@ -291,18 +304,19 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
     u64(capabilityMask(caps.inheritable ?? [], 'process.capabilities.inheritable')),
     u64(capabilityMask(caps.ambient ?? [], 'process.capabilities.ambient')),
   );
+  if (!capsLast) capsStep();
 
   if (opts.waitForStart) {
     plan.add('READY', 'create');
     plan.add('WAIT_START', 'start');
     addHookSteps(plan, opts.startContainer, 'startContainer');
   }
-  if (proc.noNewPrivileges) {
-    plan.add('NO_NEW_PRIVS', 'process.noNewPrivileges');
-    // As late as possible: the user's program needs nothing but execve allowed.
-    if (compiled) seccompStep();
-  }
-  plan.add('EXEC', 'process.args', strv(proc.args!), strv(env), u64(3 + opts.preserveFds));
+  // Everything that is not a privilege drop happens before the filter: after it, only execve.
+  plan.add('CLOEXEC_FROM', 'process', u64(3 + opts.preserveFds));
+  if (proc.noNewPrivileges) plan.add('NO_NEW_PRIVS', 'process.noNewPrivileges');
+  if (compiled) seccompStep(capsLast);
+  if (capsLast) capsStep();
+  plan.add('EXEC', 'process.args', strv(proc.args!), strv(env));
 }
 
 const SCHED_POLICY: Record<string, number> = {

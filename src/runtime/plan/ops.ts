@@ -47,11 +47,14 @@ export const Op = {
   ENTER_ROOT: 50,
   MKDIR: 51,
   CLOSE_PRIVATE: 52,
+  CLOEXEC_FROM: 53,
+  JOIN_NS: 54,
+  MOUNT_PREPARE: 55,
 } as const;
 export type OpName = keyof typeof Op;
 
 // OP_MOUNT mflags
-export const MountFlag = { BIND: 0x1, FILE: 0x2, RECURSIVE: 0x4, CGROUP2: 0x8, IDMAP_RECURSIVE: 0x10 } as const;
+export const MountFlag = { BIND: 0x1, FILE: 0x2, RECURSIVE: 0x4, CGROUP2: 0x8, IDMAP_RECURSIVE: 0x10, PREPARED: 0x20 } as const;
 
 // Sync-socket message tags (first byte of each packet).
 export const Msg = { ERROR: 'E', PID: 'P', MAPS: 'M', READY: 'R', SYNC: 'S', GO: 'G', ABORT: 'A' } as const;
