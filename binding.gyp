@@ -33,7 +33,8 @@
         "native/init/ops_net.c",
         "native/init/ops_user.c",
         "native/init/ops_idmap.c",
-        "native/init/ops_root.c"
+        "native/init/ops_root.c",
+        "native/init/seccomp_check.c"
       ],
       "include_dirs": ["native"],
       "defines": ["_GNU_SOURCE"],

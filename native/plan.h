@@ -18,7 +18,7 @@
 
 enum plan_op {
 	/* --- stage 1: the first helper process, still in the runtime's namespaces --- */
-	OP_SETNS = 1,           /* str path, u64 nstype (CLONE_NEW*) */
+	OP_SETNS = 1,           /* str path, u64 nstype (CLONE_NEW*): open it (joined by OP_JOIN_NS) */
 	OP_UNSHARE = 2,         /* u64 flags */
 	OP_USERNS_MAPS = 3,     /* (nothing): ask the runtime to write uid/gid maps, wait */
 	OP_TIMENS_OFFSETS = 4,  /* str content for /proc/self/timens_offsets */
@@ -48,15 +48,16 @@ enum plan_op {
 	OP_CHDIR = 25,          /* str path */
 	OP_RLIMIT = 26,         /* u64 resource, u64 soft, u64 hard */
 	OP_UMASK = 27,          /* u64 mask */
-	OP_OOM_SCORE_ADJ = 28,  /* u64 value (as signed) */
+	OP_OOM_SCORE_ADJ = 28,  /* u64 value (as signed): stage 1, through the runtime's own /proc */
 	OP_NO_NEW_PRIVS = 29,   /* (nothing) */
 	OP_SETGROUPS = 30,      /* u64v gids */
 	OP_SETGID = 31,         /* u64 gid */
 	OP_SETUID = 32,         /* u64 uid (keeps capabilities for OP_CAPS) */
 	OP_CAPS = 33,           /* u64 bounding, effective, permitted, inheritable, ambient (bit masks) */
-	OP_SECCOMP = 34,        /* u64 flags, blob filter (struct sock_filter[]), u64 listener_fd (-1: none):
-	                           with a listener, the notify fd goes there with the state JSON that the
-	                           runtime sent in its reply to OP_READY */
+	OP_SECCOMP = 34,        /* u64 flags, blob filter (struct sock_filter[]), u64 listener_fd (-1: none),
+	                           u64 deferred: with a listener, the notify fd goes there with the state JSON
+	                           that the runtime sent in its reply to OP_READY (an exec asks for it first);
+	                           deferred (noNewPrivileges false): OP_CAPS loads it, before its drops */
 	OP_PERSONALITY = 35,    /* u64 domain */
 	OP_SCHEDULER = 36,      /* u64 policy, u64 priority, u64 flags, u64 nice, u64 runtime, u64 deadline, u64 period */
 	OP_IOPRIO = 37,         /* u64 ioprio value (class << 13 | level) */
@@ -67,7 +68,7 @@ enum plan_op {
 	OP_READY = 42,          /* (nothing): tell the runtime the container is created; wait for "G<state json>" */
 	OP_WAIT_START = 43,     /* (nothing): accept on the start socket, report further errors there */
 	OP_FIND_EXEC = 44,      /* str file, str PATH: resolve args[0] in the container now */
-	OP_EXEC = 45,           /* strv argv, strv env, u64 first_private_fd: mark fds >= it CLOEXEC, execve */
+	OP_EXEC = 45,           /* strv argv, strv env: execve, nothing else (after seccomp) */
 	OP_CONSOLE = 46,        /* u64 socket_fd, u64 rows, u64 cols, u64 is_init: make a pty in the container's
 	                           devpts, send its master to socket_fd, make it our stdio (and /dev/console) */
 	OP_SYNC = 47,           /* str name: tell the runtime, wait for its go-ahead (hooks); a non-empty
@@ -84,6 +85,10 @@ enum plan_op {
 	OP_HOME = 54,           /* u64 uid: HOME for OP_EXEC from the container's /etc/passwd (else "/") */
 	OP_PREPARE_MOUNT = 55,  /* OP_MOUNT's payload, stage 1 (runtime's user namespace): build an id-mapped
 	                           bind tree for a later OP_MOUNT with MOUNT_F_PREPARED */
+	OP_CLOSE_PRIVATE = 56,  /* (nothing): close the rootfs and private procfs fds: nothing after this
+	                           step may hold an fd that leads outside the container */
+	OP_CLOEXEC_FROM = 57,   /* u64 first_private_fd: fds >= it and the report fd become close-on-exec */
+	OP_JOIN_NS = 58,        /* (nothing): join every namespace OP_SETNS opened, in plan order */
 	OP_MAX = 64,
 };
 

@@ -1,6 +1,8 @@
 // Messages with fds over unix sockets, readiness on Node's own loop, and flock.
 #include "addon.h"
+#include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -42,6 +44,51 @@ static Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   while (n < 0 && errno == EINTR);
   if (n < 0) return ThrowErrno(env, "sendmsg");
   return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// sendPlan(fd, plan: Buffer): the plan in a sealed memfd, passed with one byte ('F') on the sync
+// socket. A SEQPACKET message is capped by the socket buffer (~200 KB); a config the kernel can exec
+// (a 1 MB env) must fit.
+static Napi::Value SendPlan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> data = info[1].As<Napi::Buffer<char>>();
+  int mfd = memfd_create("tsrunc-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) return ThrowErrno(env, "memfd_create");
+  size_t off = 0;
+  while (off < data.Length()) {
+    ssize_t n = write(mfd, data.Data() + off, data.Length() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int saved = errno;
+      close(mfd);
+      errno = saved;
+      return ThrowErrno(env, "write the plan");
+    }
+    off += static_cast<size_t>(n);
+  }
+  fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+  char tag = 'F';
+  struct iovec iov = {&tag, 1};
+  char cbuf[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof(cbuf);
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
+  ssize_t n;
+  do n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  int saved = errno;
+  close(mfd);
+  errno = saved;
+  if (n < 0) return ThrowErrno(env, "sendmsg");
+  return env.Undefined();
 }
 
 // recvMsg(fd) -> { data: Buffer, fds: number[] } (data empty at EOF) | null when nothing is ready
@@ -180,6 +227,7 @@ void RegisterFdio(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("sendMsg", Napi::Function::New(env, SendMsg));
+  exports.Set("sendPlan", Napi::Function::New(env, SendPlan));
   exports.Set("recvMsg", Napi::Function::New(env, RecvMsg));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable));
   exports.Set("flock", Napi::Function::New(env, Flock));

@@ -31,6 +31,9 @@ struct init_ctx {
 	char exec_path[PATH_MAX];
 	char *runtime_state;  /* state JSON the runtime sent with its go-ahead after OP_READY */
 	char *sync_state;     /* state JSON from the last non-empty OP_SYNC reply (hooks before OP_READY) */
+	int private_closed;   /* OP_CLOSE_PRIVATE ran: no trusted procfs from here on */
+	char **exec_argv, **exec_envp; /* OP_EXEC's arrays, built before any step */
+	int cap_last;         /* the highest capability this kernel knows (probed at start, no procfs) */
 };
 
 extern struct init_ctx ctx;
@@ -51,6 +54,12 @@ const char *wait_go(void);
 int open_in_root(const char *path, int flags);
 int mkdir_all_in_root(const char *path, int mode);
 int proc_fd_path(int fd, char *buf, size_t len);
+
+/* The seccomp filter, run in userspace before it is loaded (seccomp_check.c). */
+struct sock_filter;
+int seccomp_allows(const struct sock_filter *f, size_t n, int nr, const uint64_t args[6]);
+/* Dies with a clear error when the filter would block the final execve. */
+void seccomp_check_exec(const struct sock_filter *f, size_t n);
 
 typedef void (*op_handler)(struct reader *r);
 
@@ -113,5 +122,10 @@ void idmap_tree(int procfd, int tree, const char *uid_map, const char *gid_map, 
 
 /* env plus the HOME that OP_HOME found (ops_user.c), for OP_EXEC. */
 char **env_with_home(char **env);
+void op_close_private(struct reader *r);
+void op_cloexec_from(struct reader *r);
+void op_join_ns(struct reader *r);
+/* Not dumpable: no process of the container may open our /proc/<pid> files (fds, cwd, root, mem). */
+void undumpable(void);
 
 #endif

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include "init.h"
 
 struct init_ctx ctx = { .sync_fd = -1, .report_fd = -1, .root_fd = -1, .proc_fd = -1, .start_listen_fd = -1 };
@@ -33,6 +35,8 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_APPARMOR] = op_apparmor, [OP_SELINUX_LABEL] = op_selinux_label,
 	[OP_CHROOT_TO] = op_chroot_to, [OP_LOOPBACK_UP] = op_loopback_up, [OP_HOME] = op_home,
 	[OP_PREPARE_MOUNT] = op_prepare_mount,
+	[OP_CLOSE_PRIVATE] = op_close_private, [OP_CLOEXEC_FROM] = op_cloexec_from,
+	[OP_JOIN_NS] = op_join_ns,
 };
 
 /* Node ignores SIGPIPE and blocks some signals; the container starts with a clean slate. */
@@ -48,28 +52,82 @@ static void reset_signals(void)
 
 static uint8_t *receive_plan(size_t *len)
 {
-	/* One SEQPACKET message; peek for its size first. */
-	ssize_t n = recv(ctx.sync_fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
-	if (n <= 0)
+	/* One byte 'F' with a sealed memfd holding the plan: read it whole, then close it. */
+	char tag = 0, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &tag, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+	do
+		n = recvmsg(ctx.sync_fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (n != 1 || tag != 'F' || !cm || cm->cmsg_type != SCM_RIGHTS)
+		die("receive plan: no plan from the runtime");
+	int mfd;
+	memcpy(&mfd, CMSG_DATA(cm), sizeof(int));
+	struct stat st;
+	if (fstat(mfd, &st) < 0)
 		die_errno("receive plan");
-	uint8_t *buf = malloc(n);
+	uint8_t *buf = malloc(st.st_size ? st.st_size : 1);
 	if (!buf)
 		die_errno("malloc");
-	if (recv(ctx.sync_fd, buf, n, 0) != n)
-		die_errno("receive plan");
-	*len = n;
+	for (off_t off = 0; off < st.st_size;) {
+		ssize_t got = pread(mfd, buf + off, st.st_size - off, off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			die_errno("receive plan");
+		off += got;
+	}
+	close(mfd);
+	*len = st.st_size;
 	return buf;
+}
+
+void undumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("make the runtime's process non-dumpable");
+}
+
+/* OP_EXEC's argv and envp are built before any step runs: after the seccomp filter nothing may allocate. */
+static void prepare_exec(const uint8_t *p, const uint8_t *end)
+{
+	while (end - p >= 8) {
+		uint32_t op, plen;
+		memcpy(&op, p, 4);
+		memcpy(&plen, p + 4, 4);
+		p += 8;
+		if ((size_t)(end - p) < plen)
+			return; /* the main loop reports it */
+		if (op == OP_EXEC) {
+			struct reader r = { p, p + plen };
+			cur_where = rd_str(&r);
+			ctx.exec_argv = rd_strv(&r);
+			ctx.exec_envp = rd_strv(&r);
+			cur_where = "";
+		}
+		p += plen;
+	}
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
+	/* First of all (runc CVE-2016-9962): a process of the container with our uid must not be able to
+	 * open /proc/<pid>/fd/N of any stage of ours, whatever fd it holds at the time. */
+	undumpable();
 	ctx.sync_fd = ctx.report_fd = atoi(argv[1]);
 	reset_signals();
+	/* The highest capability, probed while nothing is dropped: no procfs needed later. */
+	ctx.cap_last = 0;
+	while (ctx.cap_last < 63 && prctl(PR_CAPBSET_READ, ctx.cap_last + 1, 0, 0, 0) >= 0)
+		ctx.cap_last++;
 
 	size_t len;
 	const uint8_t *plan = receive_plan(&len), *end = plan + len;
+	prepare_exec(plan, end);
 	while (plan < end) {
 		uint32_t op, plen;
 		if (end - plan < 8)

@@ -341,10 +341,21 @@ static void open_trusted_proc(void)
 void op_enter_root(struct reader *r)
 {
 	(void)r;
+	/* The joined root is the container's own; an exec needs no procfs (cap_last is probed). */
 	ctx.root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx.root_fd < 0)
 		die_errno("open /");
-	open_trusted_proc();
+}
+
+void op_close_private(struct reader *r)
+{
+	(void)r;
+	if (ctx.root_fd >= 0)
+		close(ctx.root_fd);
+	if (ctx.proc_fd >= 0)
+		close(ctx.proc_fd);
+	ctx.root_fd = ctx.proc_fd = -1;
+	ctx.private_closed = 1;
 }
 
 struct mount_rec {
@@ -450,6 +461,23 @@ void op_mount(struct reader *r)
 	}
 }
 
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* chmod of an O_PATH fd: fchmodat2(AT_EMPTY_PATH) (Linux 6.6), else the fd's magic link in our procfs. */
+static void chmod_fd(int fd, mode_t mode, const char *what)
+{
+	if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0)
+		return;
+	if (errno != ENOSYS && errno != EINVAL)
+		die_errno("chmod %s", what);
+	char link[64];
+	snprintf(link, sizeof(link), "self/fd/%d", fd);
+	if (ctx.proc_fd < 0 || fchmodat(ctx.proc_fd, link, mode, 0) < 0)
+		die_errno("chmod %s", what);
+}
+
 void op_mknod(struct reader *r)
 {
 	const char *path = rd_str(r);
@@ -461,16 +489,27 @@ void op_mknod(struct reader *r)
 	const char *name = split_parent(path, pbuf, sizeof(pbuf));
 	int parent = mkdir_all_in_root(pbuf, 0755);
 	dev_t dev = makedev(major_, minor_);
+	struct stat st;
 	if (mknodat(parent, name, mode, dev) < 0) {
-		struct stat st;
+		/* Not ours: the rootfs's own node stays as it is (as runc does), and nothing else will do.
+		 * Changing it would follow whatever the path is by then (issue 13: a swapped-in symlink). */
 		if (errno != EEXIST || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    (st.st_mode & S_IFMT) != (mode & S_IFMT) || st.st_rdev != dev)
 			die_errno("mknod %s", path);
+		close(parent);
+		return;
 	}
-	if (fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+	/* Ours: owner and mode go through an fd of the node itself, checked to be the device just made,
+	 * never through its path (the rootfs is still the host's to rename in, until pivot_root). */
+	int node = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (node < 0 || fstat(node, &st) < 0)
+		die_errno("open %s", path);
+	if ((st.st_mode & S_IFMT) != (mode & S_IFMT) || st.st_rdev != dev)
+		die("%s was replaced while it was being created", path);
+	if (fchownat(node, "", uid, gid, AT_EMPTY_PATH) < 0)
 		die_errno("chown %s", path);
-	if (fchmodat(parent, name, mode & 07777, 0) < 0)
-		die_errno("chmod %s", path);
+	chmod_fd(node, mode & 07777, path);
+	close(node);
 	close(parent);
 }
 

@@ -92,16 +92,24 @@ void op_find_exec(struct reader *r)
 	die("exec: \"%s\": executable file not found in $PATH", file);
 }
 
-void op_exec(struct reader *r)
+void op_cloexec_from(struct reader *r)
 {
-	char **argv = rd_strv(r), **env = env_with_home(rd_strv(r));
 	unsigned int first_private = (unsigned int)rd_u64(r);
 	/* No fd of ours may reach the user's program, whatever was opened without O_CLOEXEC. */
 	if (syscall(SYS_close_range, first_private, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die_errno("close_range");
-	if (ctx.report_fd >= 0)
-		fcntl(ctx.report_fd, F_SETFD, FD_CLOEXEC);
-	execve(ctx.exec_path, argv, env);
+	if (ctx.report_fd >= 0 && fcntl(ctx.report_fd, F_SETFD, FD_CLOEXEC) < 0)
+		die_errno("fcntl");
+}
+
+void op_exec(struct reader *r)
+{
+	/* The seccomp filter may be in place: execve is the only call left (its arrays are built already). */
+	(void)r;
+	execve(ctx.exec_path, ctx.exec_argv, ctx.exec_envp);
+	if (errno == E2BIG)
+		die("exec %s: process.args and process.env are larger than the kernel allows for execve "
+		    "(argument list too long)", ctx.exec_path);
 	die_errno("exec %s", ctx.exec_path);
 }
 

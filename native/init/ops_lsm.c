@@ -8,16 +8,25 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include "init.h"
 
 /* Write `value` to /proc/self/<attr> (the first of the names that exists) in one write(2). */
 static int write_attr(const char *const names[], const char *value)
 {
-	if (ctx.proc_fd < 0)
+	if (ctx.private_closed)
 		die("the trusted procfs is already closed: the LSM step must come before it is (plan order)");
+	/* exec writes it in stage 1, still in the runtime's namespaces: the runtime's own /proc (the attribute
+	 * survives setns and fork until the final execve). */
+	int procfd = ctx.proc_fd;
+	struct statfs sfs;
+	if (procfd < 0 && ((procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+			   fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC))
+		die("no procfs to set the exec attribute through");
 	int fd = -1;
 	for (int i = 0; names[i] && fd < 0; i++) {
-		fd = openat(ctx.proc_fd, names[i], O_WRONLY | O_CLOEXEC);
+		fd = openat(procfd, names[i], O_WRONLY | O_CLOEXEC);
 		if (fd < 0 && errno != ENOENT)
 			die_errno("open /proc/%s", names[i]);
 	}
@@ -29,6 +38,8 @@ static int write_attr(const char *const names[], const char *value)
 	while (n < 0 && errno == EINTR);
 	int err = n < 0 ? errno : 0;
 	close(fd);
+	if (procfd != ctx.proc_fd)
+		close(procfd);
 	return err;
 }
 

@@ -25,10 +25,20 @@ static const char *ns_name(int type)
 	}
 }
 
+/* Opened by OP_SETNS, joined by OP_JOIN_NS: once the user namespace is joined, /proc/<pid>/ns of a
+ * process that is not dumpable for it (a created init) can no longer be opened. */
+static struct {
+	int fd, type;
+	const char *where, *path;
+} opened[16];
+static int nopened;
+
 void op_setns(struct reader *r)
 {
 	const char *path = rd_str(r);
 	int type = (int)rd_u64(r);
+	if (nopened == (int)(sizeof(opened) / sizeof(opened[0])))
+		die("too many namespaces to join");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("open %s", path);
@@ -37,9 +47,24 @@ void op_setns(struct reader *r)
 		die("%s is not a namespace", path);
 	if (actual != type)
 		die("%s is a %s namespace, not a %s namespace", path, ns_name(actual), ns_name(type));
-	if (setns(fd, type) < 0)
-		die_errno("join %s namespace %s", ns_name(type), path);
-	close(fd);
+	opened[nopened].fd = fd;
+	opened[nopened].type = type;
+	opened[nopened].where = cur_where;
+	opened[nopened].path = path;
+	nopened++;
+}
+
+void op_join_ns(struct reader *r)
+{
+	(void)r;
+	/* In plan order: the user namespace first (it owns the others), the mount namespace last. */
+	for (int i = 0; i < nopened; i++) {
+		cur_where = opened[i].where;
+		if (setns(opened[i].fd, opened[i].type) < 0)
+			die_errno("join %s namespace %s", ns_name(opened[i].type), opened[i].path);
+		close(opened[i].fd);
+	}
+	nopened = 0;
 }
 
 void op_unshare(struct reader *r)
@@ -54,19 +79,24 @@ void op_userns_maps(struct reader *r)
 	(void)r;
 	char pid[32];
 	snprintf(pid, sizeof(pid), "%d", getpid());
+	/* An unprivileged runtime writes our maps as our owner: only a dumpable process's /proc files are
+	 * its. Nobody else is in this new user namespace, and we are outside every container's pid ns. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	send_msg(MSG_MAPS, pid);
 	wait_go();
+	undumpable();
 }
 
 void op_timens_offsets(struct reader *r)
 {
 	const char *content = rd_str(r);
 	/* After the uid change into a user namespace we are not dumpable, so /proc/self belongs to the
-	 * host's root: be dumpable again to open our own file. */
+	 * host's root: be dumpable again to open our own file, and not a moment longer. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		die_errno("open /proc/self/timens_offsets");
+	undumpable();
 	if (write(fd, content, strlen(content)) < 0)
 		die_errno("write time offsets");
 	close(fd);

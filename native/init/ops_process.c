@@ -49,7 +49,8 @@ void op_oom_score_adj(struct reader *r)
 {
 	char value[32];
 	snprintf(value, sizeof(value), "%d", (int)(int64_t)rd_u64(r));
-	int fd = openat(ctx.proc_fd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	/* Stage 1, before any namespace is joined: the runtime's own /proc; children inherit the value. */
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, value, strlen(value)) < 0)
 		die_errno("write oom_score_adj %s", value);
 	close(fd);
@@ -71,6 +72,7 @@ void op_setgroups(struct reader *r)
 		gids[i] = (gid_t)ids[i];
 	if (setgroups(n, gids) < 0)
 		die_errno("setgroups");
+	undumpable();
 	free(gids);
 	free(ids);
 }
@@ -80,6 +82,8 @@ void op_setgid(struct reader *r)
 	gid_t gid = (gid_t)rd_u64(r);
 	if (setresgid(gid, gid, gid) < 0)
 		die_errno("setgid %u", gid);
+	/* A change of credentials resets dumpability to fs.suid_dumpable (which may be 1). */
+	undumpable();
 }
 
 void op_setuid(struct reader *r)
@@ -91,21 +95,35 @@ void op_setuid(struct reader *r)
 	if (setresuid(uid, uid, uid) < 0)
 		die_errno("setuid %u", uid);
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	undumpable();
+}
+
+/* A filter waiting for OP_CAPS (process.noNewPrivileges false): loaded there, while still privileged. */
+static struct {
+	struct sock_fprog prog;
+	unsigned int flags;
+	int listener;
+} pending = { .listener = -1 };
+
+/* Load the filter; with a listener, its notify fd goes to the agent (the one call that must follow). */
+static void load_filter(const struct sock_fprog *prog, unsigned int flags, int listener, const char *state)
+{
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+	if (rc < 0)
+		die_errno("load the seccomp filter");
+	/* Both fds are close-on-exec (the notify fd from the kernel, the listener since OP_CLOEXEC_FROM). */
+	if (listener >= 0)
+		send_fd(listener, (int)rc, state, "the seccomp notify fd to the listener");
 }
 
 void op_caps(struct reader *r)
 {
 	uint64_t bounding = rd_u64(r), effective = rd_u64(r), permitted = rd_u64(r);
 	uint64_t inheritable = rd_u64(r), ambient = rd_u64(r);
-	int last = CAP_LAST_CAP;
-	int lastfd = openat(ctx.proc_fd, "sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-	FILE *f = lastfd >= 0 ? fdopen(lastfd, "re") : NULL;
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = CAP_LAST_CAP;
-		fclose(f);
-	}
-	/* After a change of uid only the permitted set is left: raise it to drop from the bounding set. */
+	int last = ctx.cap_last;
+	/* Everything that reads or raises comes first: after a change of uid only the permitted set is
+	 * left, raised to effective here so that the bounding set can be dropped (and a pending filter
+	 * loaded without no_new_privs). */
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct cur[2];
 	if (syscall(SYS_capget, &hdr, cur) < 0)
@@ -114,20 +132,52 @@ void op_caps(struct reader *r)
 	cur[1].effective = cur[1].permitted;
 	if (syscall(SYS_capset, &hdr, cur) < 0)
 		die_errno("capset");
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	uint64_t drop = 0;
 	for (int cap = 0; cap <= last && cap < 64; cap++)
-		if (!(bounding >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			die_errno("drop capability %d from the bounding set", cap);
+		if (!(bounding >> cap & 1) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			drop |= 1ULL << cap;
 
 	struct __user_cap_data_struct data[2] = {
 		{ (uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable },
 		{ (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32) },
 	};
+	if (pending.prog.filter) {
+		/* What follows the filter is exactly this: refuse now what it would block (the profile's fault). */
+		const char *where = cur_where;
+		cur_where = "linux.seccomp";
+		const struct sock_filter *f = pending.prog.filter;
+		size_t n = pending.prog.len;
+		uint64_t args[6] = { 0 };
+		seccomp_check_exec(f, n);
+		for (int cap = 0; cap < 64; cap++) {
+			args[0] = PR_CAPBSET_DROP, args[1] = (uint64_t)cap;
+			if ((drop >> cap & 1) && !seccomp_allows(f, n, SYS_prctl, args))
+				die("the seccomp profile blocks prctl(PR_CAPBSET_DROP), which dropping capabilities needs after "
+				    "the filter is loaded (with process.noNewPrivileges false it goes in while privileged)");
+			args[0] = PR_CAP_AMBIENT, args[1] = PR_CAP_AMBIENT_RAISE, args[2] = (uint64_t)cap;
+			if ((ambient >> cap & 1) && !seccomp_allows(f, n, SYS_prctl, args))
+				die("the seccomp profile blocks prctl(PR_CAP_AMBIENT), which raising ambient capabilities needs "
+				    "after the filter is loaded");
+			args[2] = 0;
+		}
+		args[0] = (uint64_t)(uintptr_t)&hdr, args[1] = (uint64_t)(uintptr_t)data;
+		if (!seccomp_allows(f, n, SYS_capset, args))
+			die("the seccomp profile blocks capset, which dropping capabilities needs after the filter is loaded "
+			    "(with process.noNewPrivileges false it goes in while privileged)");
+		load_filter(&pending.prog, pending.flags, pending.listener, ctx.runtime_state ? ctx.runtime_state : "{}");
+		cur_where = where;
+	}
+	/* From here on only privilege drops (and, with a filter, they are all it allows before execve). */
+	for (int cap = 0; cap < 64; cap++)
+		if ((drop >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			die_errno("drop capability %d from the bounding set", cap);
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		die_errno("capset");
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	for (int cap = 0; cap <= last && cap < 64; cap++)
 		if ((ambient >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			die_errno("raise ambient capability %d", cap);
+	/* Dropping capabilities (a subset) leaves dumpability alone: nothing to restore. */
 }
 
 void op_seccomp(struct reader *r)
@@ -136,25 +186,33 @@ void op_seccomp(struct reader *r)
 	uint32_t len;
 	const void *filter = rd_blob(r, &len);
 	int listener = (int)(int64_t)rd_u64(r);
+	int deferred = (int)rd_u64(r);
 	/* Copy: the program must be aligned for the kernel. */
 	struct sock_filter *insns = malloc(len);
+	if (!insns)
+		die_errno("malloc");
 	memcpy(insns, filter, len);
 	struct sock_fprog prog = { .len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = insns };
-	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-	if (rc < 0)
-		die_errno("load the seccomp filter");
-	if (listener >= 0) {
-		/* The listener gets the container process state: before OP_READY ask the runtime for it now. */
-		const char *state = ctx.runtime_state;
-		if (!state && ctx.sync_fd >= 0) {
-			send_msg(MSG_SYNC, "seccomp-listener");
-			state = wait_go();
-		}
-		send_fd(listener, (int)rc, state ? state : "{}", "the seccomp notify fd to the listener");
-		close((int)rc);
-		close(listener);
+	/* The listener gets the process state: an exec asks the runtime for it now, before the filter. */
+	const char *state = ctx.runtime_state;
+	if (listener >= 0 && !state && ctx.sync_fd >= 0) {
+		send_msg(MSG_SYNC, "seccomp-listener");
+		state = strdup(wait_go());
+		ctx.runtime_state = (char *)state;
 	}
-	free(insns);
+	if (deferred) {
+		pending.prog = prog;
+		pending.flags = flags;
+		pending.listener = listener;
+		return;
+	}
+	seccomp_check_exec(insns, prog.len);
+	if (listener >= 0) {
+		uint64_t args[6] = { (uint64_t)listener };
+		if (!seccomp_allows(insns, prog.len, SYS_sendmsg, args))
+			die("the seccomp profile blocks sendmsg, which handing the notify fd to linux.seccomp.listenerPath needs");
+	}
+	load_filter(&prog, flags, listener, state ? state : "{}");
 }
 
 void op_personality(struct reader *r)

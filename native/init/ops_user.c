@@ -64,6 +64,8 @@ void op_home(struct reader *r)
 	if (fd >= 0)
 		close(fd);
 	snprintf(home_env, sizeof(home_env), "HOME=%s", home);
+	/* OP_EXEC's envp was built before any step (nothing may allocate after the seccomp filter). */
+	ctx.exec_envp = env_with_home(ctx.exec_envp);
 }
 
 char **env_with_home(char **env)

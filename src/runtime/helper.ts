@@ -32,13 +32,14 @@ export class HelperSession {
   }
 
   sendPlan(plan: Buffer): void {
-    this.sendRaw(plan);
+    this.sendRaw(plan, true);
   }
 
   /** A helper that died has said why before it went: that error, not EPIPE, is the one to report. */
-  private sendRaw(data: Buffer): void {
+  private sendRaw(data: Buffer, plan = false): void {
     try {
-      native().sendMsg(this.sock, data);
+      if (plan) native().sendPlan(this.sock, data);
+      else native().sendMsg(this.sock, data);
     } catch (err) {
       for (let msg = native().recvMsg(this.sock); msg && msg.data.length; msg = native().recvMsg(this.sock)) {
         const text = msg.data.toString('utf8');

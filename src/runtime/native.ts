@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 export interface Native {
   spawnHelper(helperPath: string, fds: number[], cgroupFd: number): { pid: number; pidfd: number; sock: number };
   sendMsg(fd: number, data: Buffer, fds?: number[]): number;
+  /** The plan, in a sealed memfd passed over the sync socket (no message size limit). */
+  sendPlan(fd: number, plan: Buffer): void;
   recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
   waitReadable(fd: number): Promise<void>;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type { LinuxPersonality, LinuxSeccomp, Process } from '../config/types';
 import { NAMESPACES } from '../config/namespaces';
 import { Plan, s, u64 } from './encode';
-import { addConsoleStep, addHomeStep, addPersonalityStep, addProcessSteps } from './build';
+import { addConsoleStep, addHomeStep, addOomStep, addPersonalityStep, addProcessSteps } from './build';
+import { addLsmSteps, hostLsm, type LsmHost } from '../lsm';
 
 export interface ExecPlanOptions {
   id: string;
@@ -16,6 +17,8 @@ export interface ExecPlanOptions {
   personality?: LinuxPersonality;
   /** Told what the plan leaves out (capabilities that cannot be granted). */
   warn?: (message: string) => void;
+  /** Which LSMs the host runs (default: read from the host). */
+  lsm?: LsmHost;
 }
 
 
@@ -51,8 +54,14 @@ function setgroupsDenied(pid: number): boolean {
 /** Steps that run one more process in an existing container. */
 export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, opts: ExecPlanOptions): Plan {
   const plan = new Plan();
+  addOomStep(plan, proc);
+  // Stage 1, still in the runtime's namespaces: the exec attribute, through the runtime's /proc (it
+  // survives setns and fork; the kernel applies it at the final execve).
+  addLsmSteps(plan, proc, opts.lsm ?? hostLsm());
+  // Open all, then join (user first): once in the user namespace the init's /proc files are closed to us.
   const joins = namespacesToJoin(opts.initPid);
   for (const ns of joins) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
+  if (joins.length) plan.add('JOIN_NS', 'exec');
   // The pid (and time) namespace applies to children: the process is a child of this helper.
   plan.add('FORK', 'exec');
   // Its own session and process group, inside the container's pid namespace (runc: getpgrp() != 0).
@@ -63,6 +72,7 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
   addHomeStep(plan, proc);
   addPersonalityStep(plan, opts.personality);
   if (proc.terminal && opts.consoleSocketFd !== undefined) addConsoleStep(plan, proc, opts.consoleSocketFd, false);
+  plan.add('CLOSE_PRIVATE', 'exec');
   addProcessSteps(plan, proc, seccomp, {
     id: opts.id,
     preserveFds: opts.preserveFds,

@@ -91,12 +91,12 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Plan {
   const mounts = (spec.mounts ?? []).map((m, i) => mountStep(m, `mounts[${i}]`, spec, label));
   // Bound while we are still the host's root: the state directory is not the container's to write.
   plan.add('LISTEN_START', 'state', u64(opts.stateDirFd), s('start.sock'));
+  addOomStep(plan, spec.process!);
   // Id-mapped trees need the runtime's user namespace (see op_prepare_mount): before any is joined.
   for (const m of mounts) if (m.idmapped) plan.add('PREPARE_MOUNT', m.where, ...m.fields);
   addNamespaceSteps(plan, spec, opts.setgroupsDenied);
   plan.add('SETSID', 'process');
-  addRootfsSteps(plan, spec, opts, userns !== undefined, sharedMountNs, mounts);
-  addHomeStep(plan, spec.process!);
+  addRootfsSteps(plan, spec, opts, userns !== undefined, sharedMountNs, mounts, lsm);
   addPersonalityStep(plan, spec.linux?.personality);
   addProcessSteps(plan, spec.process!, spec.linux?.seccomp, { ...opts, lsm, waitForStart: true, startContainer: spec.hooks?.startContainer, inUserns: userns !== undefined });
   return plan;
@@ -106,8 +106,11 @@ function addNamespaceSteps(plan: Plan, spec: Spec, setgroupsDenied = false): voi
   const namespaces = spec.linux?.namespaces ?? [];
   // Join the user namespace first: it owns whatever is joined or created after it.
   const ordered = namespaces.map((ns, i) => ({ ns, i })).sort((a, b) => Number(b.ns.type === 'user') - Number(a.ns.type === 'user'));
+  // Every fd is opened before the first join: after the user namespace is joined a process that is
+  // not dumpable for it (a created init) no longer lets us open its /proc/<pid>/ns files.
   for (const { ns, i } of ordered)
     if (ns.path) plan.add('SETNS', `linux.namespaces[${i}].path`, s(ns.path), u64(namespaceFlag(ns.type)));
+  if (ordered.some(({ ns }) => ns.path)) plan.add('JOIN_NS', 'linux.namespaces');
 
   let flags = 0;
   for (const ns of namespaces) if (!ns.path) flags |= namespaceFlag(ns.type);
@@ -139,7 +142,7 @@ function mapsRoot(maps: Array<{ containerID: number; size: number }> | undefined
   return (maps ?? []).some((m) => m.containerID === 0 && m.size > 0);
 }
 
-function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean, sharedMountNs: boolean, steps: MountStep[]): void {
+function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boolean, sharedMountNs: boolean, steps: MountStep[], lsm: LsmHost): void {
   void CLONE_NEWNS;
   // Nothing we mount may propagate back to the host. In the runtime's own mount namespace that is not
   // ours to change (runc makes the host's / rslave there; we leave it alone).
@@ -184,6 +187,17 @@ function addRootfsSteps(plan: Plan, spec: Spec, opts: PlanOptions, inUserns: boo
   if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO', 'root.readonly');
   const rootProp = spec.linux?.rootfsPropagation;
   if (rootProp) plan.add('PROPAGATION', 'linux.rootfsPropagation', s('/'), u64(PROPAGATION[rootProp]!));
+  // Both still need the rootfs fd or the trusted procfs: HOME from the container's passwd, and the LSM
+  // attributes (applied by the kernel at the final execve, so none of our own setup runs confined).
+  addHomeStep(plan, spec.process!);
+  addLsmSteps(plan, spec.process!, lsm);
+  // The rootfs and private procfs fds end here: nothing the container can see may keep a way out.
+  plan.add('CLOSE_PRIVATE', 'root.path');
+}
+
+/** oom_score_adj in stage 1, through the runtime's /proc (lowering it needs the host's CAP_SYS_RESOURCE). */
+export function addOomStep(plan: Plan, proc: Process): void {
+  if (proc.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', 'process.oomScoreAdj', u64(proc.oomScoreAdj));
 }
 
 /** A pty from the container's devpts becomes the process's stdio; its master goes to the console socket. */
@@ -330,7 +344,6 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   plan.add('FIND_EXEC', 'process.args[0]', s(proc.args![0]!), s(pathVar));
 
   (proc.rlimits ?? []).forEach((r, i) => plan.add('RLIMIT', `process.rlimits[${i}]`, u64(rlimitNumber(r.type)), u64(r.soft), u64(r.hard)));
-  if (proc.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', 'process.oomScoreAdj', u64(proc.oomScoreAdj));
   if (!opts.noNewKeyring) plan.add('SESSION_KEYRING', 'process', s(`_ses.${opts.id}`.slice(0, 200)));
 
   const user = proc.user ?? { uid: 0, gid: 0 };
@@ -341,16 +354,12 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   // The spec applies execCPUAffinity to exec'd processes only, never to the container's init.
   if (!opts.waitForStart) addCpuAffinityStep(plan, proc);
 
-  // LSM (src/runtime/lsm): the AppArmor profile / SELinux label for the final execve. Here, after the mounts and
-  // pivot_root and before seccomp, the privilege drop and the trusted procfs being closed: the kernel applies
-  // them at execve, so nothing of tsrunc's own setup runs confined.
-  addLsmSteps(plan, proc, opts.lsm ?? hostLsm());
-
   const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
-  const seccompStep = () =>
-    plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(compiled!.usesNotify ? (opts.seccompListenerFd ?? -1) : -1));
-  // Without no_new_privs only a privileged process may load a filter: load it before dropping privileges.
-  if (compiled && !proc.noNewPrivileges) seccompStep();
+  const seccompStep = (deferred: boolean) =>
+    plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(compiled!.usesNotify ? (opts.seccompListenerFd ?? -1) : -1), u64(deferred ? 1 : 0));
+  // Without no_new_privs only a privileged process may load a filter: then the capabilities are dropped
+  // last, by OP_CAPS right after it loads the filter (the only calls between the filter and execve).
+  const capsLast = compiled !== undefined && !proc.noNewPrivileges;
   const gids = user.additionalGids ?? [];
   if (opts.setgroupsDenied && gids.length)
     throw new ConfigError('process.user.additionalGids', 'needs setgroups(2), which an unprivileged user namespace denies');
@@ -358,19 +367,21 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   plan.add('SETGID', 'process.user.gid', u64(user.gid));
   plan.add('SETUID', 'process.user.uid', u64(user.uid));
   const caps = capabilityMasks(proc.capabilities, grantableCapabilities(!!opts.inUserns), opts.warn);
-  plan.add('CAPS', 'process.capabilities', u64(caps.bounding), u64(caps.effective), u64(caps.permitted), u64(caps.inheritable), u64(caps.ambient));
+  const capsStep = () =>
+    plan.add('CAPS', 'process.capabilities', u64(caps.bounding), u64(caps.effective), u64(caps.permitted), u64(caps.inheritable), u64(caps.ambient));
+  if (!capsLast) capsStep();
 
   if (opts.waitForStart) {
     plan.add('READY', 'create');
     plan.add('WAIT_START', 'start');
     addHookSteps(plan, opts.startContainer, 'startContainer');
   }
-  if (proc.noNewPrivileges) {
-    plan.add('NO_NEW_PRIVS', 'process.noNewPrivileges');
-    // As late as possible: the user's program needs nothing but execve allowed.
-    if (compiled) seccompStep();
-  }
-  plan.add('EXEC', 'process.args', strv(proc.args!), strv(env), u64(3 + opts.preserveFds));
+  // Everything that is not a privilege drop happens before the filter: after it, only execve.
+  plan.add('CLOEXEC_FROM', 'process', u64(3 + opts.preserveFds));
+  if (proc.noNewPrivileges) plan.add('NO_NEW_PRIVS', 'process.noNewPrivileges');
+  if (compiled) seccompStep(capsLast);
+  if (capsLast) capsStep();
+  plan.add('EXEC', 'process.args', strv(proc.args!), strv(env));
 }
 
 const SCHED_POLICY: Record<string, number> = {

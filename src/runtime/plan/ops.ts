@@ -52,6 +52,9 @@ export const Op = {
   LOOPBACK_UP: 53,
   HOME: 54,
   PREPARE_MOUNT: 55,
+  CLOSE_PRIVATE: 56,
+  CLOEXEC_FROM: 57,
+  JOIN_NS: 58,
 } as const;
 export type OpName = keyof typeof Op;
 

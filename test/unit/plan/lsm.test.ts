@@ -9,8 +9,7 @@ import { defaultSpec } from '../../../src/bundle/spec';
 import type { Spec } from '../../../src/runtime/config/types';
 import { apparmorEnabled, LSM_PATHS, selinuxEnabled, type LsmHost } from '../../../src/runtime/lsm';
 import { buildCreatePlan } from '../../../src/runtime/plan/build';
-import { addProcessSteps } from '../../../src/runtime/plan/build';
-import { Plan } from '../../../src/runtime/plan/encode';
+import { buildExecPlan } from '../../../src/runtime/plan/build-exec';
 import { Op } from '../../../src/runtime/plan/ops';
 
 const REPO = join(__dirname, '..', '..', '..');
@@ -27,7 +26,7 @@ function spec(mutate: (s: Spec) => void): Spec {
 const create = (s: Spec, lsm: LsmHost) => buildCreatePlan(s, { id: 'x', rootfs: '/nonexistent', preserveFds: 0, stateDirFd: 3, lsm }).steps;
 
 describe('LSM steps in the plan', () => {
-  it('the AppArmor profile is written after pivot_root, masked paths and cwd, before seccomp, the privilege drop and READY', () => {
+  it('the AppArmor profile is written after pivot_root and masked paths, while the trusted procfs is open, before seccomp, the privilege drop and READY', () => {
     const steps = create(
       spec((s) => {
         s.process!.apparmorProfile = 'tsrunc-test';
@@ -40,21 +39,19 @@ describe('LSM steps in the plan', () => {
     const i = ops.indexOf('APPARMOR');
     expect(steps[i]).toEqual({ op: 'APPARMOR', where: 'process.apparmorProfile', args: [{ str: 'tsrunc-test' }] });
     expect(ops.filter((o) => o === 'APPARMOR')).toHaveLength(1);
-    for (const before of ['PIVOT_ROOT', 'MASK_PATH', 'READONLY_PATH', 'FIND_EXEC']) expect(ops.lastIndexOf(before as never)).toBeLessThan(i);
-    for (const after of ['SECCOMP', 'SETGROUPS', 'SETGID', 'SETUID', 'CAPS', 'READY', 'WAIT_START', 'EXEC']) expect(ops.indexOf(after as never)).toBeGreaterThan(i);
+    for (const before of ['PIVOT_ROOT', 'MASK_PATH', 'READONLY_PATH']) expect(ops.lastIndexOf(before as never)).toBeLessThan(i);
+    for (const after of ['CLOSE_PRIVATE', 'SECCOMP', 'SETGROUPS', 'SETGID', 'SETUID', 'CAPS', 'READY', 'WAIT_START', 'EXEC']) expect(ops.indexOf(after as never)).toBeGreaterThan(i);
     expect(ops).not.toContain('SELINUX_LABEL');
   });
 
-  it('exec: the same step between ENTER_ROOT and the privilege drop (addProcessSteps)', () => {
-    const plan = new Plan();
-    plan.add('ENTER_ROOT', 'exec');
-    addProcessSteps(plan, { cwd: '/', user: { uid: 1, gid: 1 }, args: ['sh'], apparmorProfile: 'p', selinuxLabel: 'l' }, undefined, {
-      id: 'x', preserveFds: 0, waitForStart: false, lsm: BOTH,
+  it('exec: the same steps in stage 1, before the namespaces are joined (the runtime\'s /proc) and the privilege drop', () => {
+    const plan = buildExecPlan({ cwd: '/', user: { uid: 1, gid: 1 }, args: ['sh'], apparmorProfile: 'p', selinuxLabel: 'l' }, undefined, {
+      id: 'x', initPid: process.pid, preserveFds: 0, lsm: BOTH,
     });
     const ops = plan.steps.map((st) => st.op);
-    expect(ops.indexOf('APPARMOR')).toBeGreaterThan(ops.indexOf('ENTER_ROOT'));
-    expect(ops.indexOf('SELINUX_LABEL')).toBeGreaterThan(ops.indexOf('ENTER_ROOT'));
-    expect(Math.max(ops.indexOf('APPARMOR'), ops.indexOf('SELINUX_LABEL'))).toBeLessThan(ops.indexOf('SETUID'));
+    const last = Math.max(ops.indexOf('APPARMOR'), ops.indexOf('SELINUX_LABEL'));
+    expect(Math.min(ops.indexOf('APPARMOR'), ops.indexOf('SELINUX_LABEL'))).toBeGreaterThanOrEqual(0);
+    for (const after of ['FORK', 'ENTER_ROOT', 'CLOSE_PRIVATE', 'SETUID', 'EXEC']) expect(ops.indexOf(after as never)).toBeGreaterThan(last);
   });
 
   it('refused without the LSM, naming the JSON path; nothing asked, nothing refused', () => {
