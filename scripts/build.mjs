@@ -9,33 +9,40 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Every CLI call pays for parsing what it loads: the CLI itself (commander and the command table) is one
-// small file, and each operation it imports lazily is a file of its own under dist/lib/.
+// Every CLI call pays for parsing what it loads: the CLI entry (the fast parser for engines' hot calls)
+// is one small file; commander's full CLI (dist/lib/full.cjs) and each operation are files of their own
+// under dist/lib/, loaded when a call needs them.
 const LAZY = [
   ...readdirSync(join(root, 'src/runtime/ops'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => ({ dir: 'src/runtime/ops', name: f.slice(0, -3) })),
   { dir: 'src/bundle', name: 'spec' },
   { dir: 'src/runtime', name: 'native' },
+  { dir: 'src/cli', name: 'full' },
 ];
 const entries = [
-  { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: true },
+  { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: './lib/' },
   { src: 'src/bundle/make-bundle.ts', out: 'dist/make-bundle.cjs' },
-  ...LAZY.map(({ dir, name }) => ({ src: `${dir}/${name}.ts`, out: `dist/lib/${name}.cjs`, library: true })),
+  ...LAZY.map(({ dir, name }) => ({
+    src: `${dir}/${name}.ts`,
+    out: `dist/lib/${name}.cjs`,
+    library: true,
+    lazy: dir === 'src/cli' ? './' : undefined,
+  })),
 ];
 
-/** In the CLI bundle, `import('.../runtime/ops/x')` becomes `require('./lib/x.cjs')`. */
-const lazyOps = {
+/** In a CLI bundle, `import('.../runtime/ops/x')` becomes `require('<dir>x.cjs')` (dir: where lib/ is). */
+const lazyOps = (dir) => ({
   name: 'lazy-ops',
   setup(b) {
-    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime)\/[a-z-]+$/ }, (args) => {
+    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime|cli)\/[a-z-]+$|^\.\/full$/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
       const name = args.path.split('/').pop();
       if (!LAZY.some((l) => l.name === name)) return undefined;
-      return { path: `./lib/${name}.cjs`, external: true };
+      return { path: `${dir}${name}.cjs`, external: true };
     });
   },
-};
+});
 
 /** Commander's child_process import (unused by us) is replaced by a stub that throws if ever used. */
 const noChildProcessForCommander = {
@@ -54,7 +61,8 @@ const noChildProcessForCommander = {
  */
 function cheapBuiltinInterop(file) {
   const code = readFileSync(file, 'utf8');
-  const patched = code.replace(/__toESM\(require\("([^"]+)"\)(?:, 1)?\)/g, (all, id) =>
+  // (`,1` or `, 1`: minified or not)
+  const patched = code.replace(/__toESM\(require\("([^"]+)"\)(?:, ?1)?\)/g, (all, id) =>
     isBuiltin(id) ? `{ __proto__: require("${id}"), default: require("${id}") }` : all,
   );
   if (patched !== code) writeFileSync(file, patched);
@@ -88,7 +96,7 @@ for (const { src, out, lazy, library } of entries) {
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
       banner: library ? {} : { js: '#!/usr/bin/env node' },
-      plugins: lazy ? [lazyOps, noChildProcessForCommander] : [],
+      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander] : [],
       // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
       supported: { 'dynamic-import': false },
     });
