@@ -54,6 +54,16 @@ const noChildProcessForCommander = {
   },
 };
 
+/** src/runtime/native.ts's createRequire: in a bundle, plain require (scripts/stubs/module.cjs). */
+const noModuleBuiltin = {
+  name: 'no-module-builtin',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?module$/ }, (args) =>
+      args.importer.endsWith('src/runtime/native.ts') ? { path: join(root, 'scripts/stubs/module.cjs') } : undefined,
+    );
+  },
+};
+
 /**
  * esbuild turns `import fs from 'node:fs'` into __toESM(require('node:fs')), which copies every export
  * (and so runs getters such as fs.promises, loading more modules): ~2 ms per call. A builtin needs no
@@ -96,7 +106,7 @@ for (const { src, out, lazy, library } of entries) {
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
       banner: library ? {} : { js: '#!/usr/bin/env node' },
-      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander] : [],
+      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander, noModuleBuiltin] : [noModuleBuiltin],
       // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
       supported: { 'dynamic-import': false },
     });

@@ -4,6 +4,7 @@ import { RuntimeError } from '../errors';
 import { native } from '../native';
 import { validateId } from './id';
 import type { ContainerRecord } from './record';
+import { removeStateDir } from './remove-dir';
 
 export const START_SOCKET = 'start.sock';
 const STATE_FILE = 'state.json';
@@ -133,7 +134,7 @@ export class LockedDir {
 
   /** Removes the directory; the lock goes with it. */
   remove(): void {
-    fs.rmSync(this.path, { recursive: true, force: true });
+    removeStateDir(this.path);
     this.release();
   }
 }
