@@ -3,6 +3,7 @@
 // than an ESM module graph). Entries whose source does not exist yet are skipped, so `npm ci` (which
 // runs this as `prepare`) works on a partial tree.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -31,7 +32,14 @@ const entries = [
   })),
 ];
 
-/** In a CLI bundle, `import('.../runtime/ops/x')` becomes `require('<dir>x.cjs')` (dir: where lib/ is). */
+// The large operation bundles: the CLI entry compiles them with V8's code cache (src/cli/fast/code-cache.ts).
+const CODE_CACHED = ['create', 'exec', 'run'];
+const CODE_CACHE_SRC = join(root, 'src/cli/fast/code-cache.ts');
+
+/**
+ * In a CLI bundle, `import('.../runtime/ops/x')` becomes `require('<dir>x.cjs')` (dir: where lib/ is);
+ * in the entry bundle, the CODE_CACHED ones load through their code cache instead.
+ */
 const lazyOps = (dir) => ({
   name: 'lazy-ops',
   setup(b) {
@@ -39,8 +47,14 @@ const lazyOps = (dir) => ({
       if (args.kind !== 'dynamic-import') return undefined;
       const name = args.path.split('/').pop();
       if (!LAZY.some((l) => l.name === name)) return undefined;
+      if (dir === './lib/' && CODE_CACHED.includes(name)) return { path: name, namespace: 'code-cached' };
       return { path: `${dir}${name}.cjs`, external: true };
     });
+    b.onLoad({ filter: /.*/, namespace: 'code-cached' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(CODE_CACHE_SRC)}).loadLib(${JSON.stringify(args.path)});`,
+      resolveDir: root,
+      loader: 'js',
+    }));
   },
 });
 
@@ -117,5 +131,24 @@ for (const { src, out, lazy, library } of entries) {
     failed = true;
     console.error(`build: ${src} failed: ${err instanceof Error ? err.message : err}`);
   }
+}
+if (!failed) {
+  // The code caches, made by the loader itself in a child with a clean environment (V8 rejects a cache
+  // made under other flags; NODE_OPTIONS would change them).
+  const tool = join(root, 'dist/.code-cache-tool.cjs');
+  await build({ absWorkingDir: root, entryPoints: [CODE_CACHE_SRC], outfile: tool, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  delete env.NODE_EXTRA_CA_CERTS;
+  for (const name of CODE_CACHED) {
+    const file = join(root, 'dist/lib', `${name}.cjs`);
+    if (!existsSync(file)) continue;
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(tool)}).loadCached(${JSON.stringify(file)}, true)`], { env, stdio: 'inherit' });
+    if (r.status !== 0) {
+      failed = true;
+      console.error(`build: code cache for ${file} failed`);
+    }
+  }
+  rmSync(tool, { force: true });
 }
 if (failed) process.exit(1);

@@ -75,8 +75,9 @@ export async function execAction(g: Globals, id: string, command: string[], o: E
   const terminal = proc ? !!proc.terminal : !!o.tty;
   const console = !terminal ? undefined : o.consoleSocket ? { socketPath: o.consoleSocket } : foregroundConsole();
   // A foreground pty starts with our size: resizing after the master arrives races the process.
-  const out = process.stdout;
-  const ownSize = terminal && !o.consoleSocket && out.isTTY ? { height: out.rows, width: out.columns } : undefined;
+  // (process.stdout only then: touching it loads the tty/stream stack, ~2 ms.)
+  const out = terminal && !o.consoleSocket ? process.stdout : undefined;
+  const ownSize = out?.isTTY ? { height: out.rows, width: out.columns } : undefined;
   if (proc && ownSize && !proc.consoleSize) proc.consoleSize = ownSize;
   const status = await exec({
     root: g.root,
