@@ -3,9 +3,9 @@ import { VERSION_TEXT, checkGlobals, fail, globals } from './context';
 import { invokedCommand, registerCommands } from './commands';
 import { err, out } from './output';
 
-/** The whole CLI on commander: help, rare commands and flags, and commander's own errors. */
-export async function runFull(argv: string[]): Promise<void> {
-  const program = new Command('tsrunc')
+/** The program with its global options (the caller registers the commands). */
+export function buildProgram(): Command {
+  return new Command('tsrunc')
     .description('an OCI container runtime, runc-compatible')
     .version(VERSION_TEXT, '-v, --version')
     .option('--root <dir>', 'state directory (default /run/tsrunc)')
@@ -18,7 +18,11 @@ export async function runFull(argv: string[]): Promise<void> {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: (s) => err(s.startsWith('error: ') ? `tsrunc: ${s.slice(7)}` : s) });
+}
 
+/** The whole CLI on commander: help, rare commands and flags, and commander's own errors. */
+export async function runFull(argv: string[]): Promise<void> {
+  const program = buildProgram();
   const only = invokedCommand(argv.slice(2));
   registerCommands(program, (command, action) => async (...args: unknown[]) => {
     try {
