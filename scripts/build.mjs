@@ -3,48 +3,69 @@
 // than an ESM module graph). Entries whose source does not exist yet are skipped, so `npm ci` (which
 // runs this as `prepare`) works on a partial tree.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Every CLI call pays for parsing what it loads: the CLI itself (commander and the command table) is one
-// small file, and each operation it imports lazily is a file of its own under dist/lib/.
+// Every CLI call pays for parsing what it loads: the CLI entry (the fast parser for engines' hot calls)
+// is one small file; commander's full CLI (dist/lib/full.cjs) and each operation are files of their own
+// under dist/lib/, loaded when a call needs them.
 const LAZY = [
   ...readdirSync(join(root, 'src/runtime/ops'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => ({ dir: 'src/runtime/ops', name: f.slice(0, -3) })),
   { dir: 'src/bundle', name: 'spec' },
   { dir: 'src/runtime', name: 'native' },
+  { dir: 'src/cli', name: 'full' },
 ];
 const entries = [
-  { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: true },
+  { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: './lib/' },
   { src: 'src/bundle/make-bundle.ts', out: 'dist/make-bundle.cjs' },
   // containerd's runtime v2 shim; dist/containerd-shim-tsrunc-v2 (a symlink) is the name containerd looks for.
   { src: 'src/shim/main.ts', out: 'dist/containerd-shim-tsrunc-v2.cjs', link: 'dist/containerd-shim-tsrunc-v2' },
   // Its actions, loaded by name: `start` and `delete` (once per container each) parse only themselves.
-  { src: 'src/shim/service/cmd-start.ts', out: 'dist/shim-start.cjs', library: true, lazy: true },
-  { src: 'src/shim/service/cmd-delete.ts', out: 'dist/shim-delete.cjs', library: true, lazy: true },
+  { src: 'src/shim/service/cmd-start.ts', out: 'dist/shim-start.cjs', library: true, lazy: './lib/' },
+  { src: 'src/shim/service/cmd-delete.ts', out: 'dist/shim-delete.cjs', library: true, lazy: './lib/' },
   { src: 'src/shim/service/daemon.ts', out: 'dist/shim-daemon.cjs', library: true },
   { src: 'src/shim/service/options.ts', out: 'dist/shim-options.cjs', library: true },
-  ...LAZY.map(({ dir, name }) => ({ src: `${dir}/${name}.ts`, out: `dist/lib/${name}.cjs`, library: true })),
+  ...LAZY.map(({ dir, name }) => ({
+    src: `${dir}/${name}.ts`,
+    out: `dist/lib/${name}.cjs`,
+    library: true,
+    lazy: dir === 'src/cli' ? './' : undefined,
+  })),
   // The package's public API (`import { create } from 'tsrunc'`): the runtime library in one file.
   { src: 'src/runtime/index.ts', out: 'dist/index.cjs', library: true },
 ];
 
-/** In the CLI bundle, `import('.../runtime/ops/x')` becomes `require('./lib/x.cjs')`. */
-const lazyOps = {
+// The large operation bundles: the CLI entry compiles them with V8's code cache (src/cli/fast/code-cache.ts).
+const CODE_CACHED = ['create', 'exec', 'run'];
+const CODE_CACHE_SRC = join(root, 'src/cli/fast/code-cache.ts');
+
+/**
+ * In a CLI bundle, `import('.../runtime/ops/x')` becomes `require('<dir>x.cjs')` (dir: where lib/ is);
+ * in the entry bundle, the CODE_CACHED ones load through their code cache instead.
+ */
+const lazyOps = (dir) => ({
   name: 'lazy-ops',
   setup(b) {
-    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime)\/[a-z-]+$/ }, (args) => {
+    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime|cli)\/[a-z-]+$|^\.\/full$/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
       const name = args.path.split('/').pop();
       if (!LAZY.some((l) => l.name === name)) return undefined;
-      return { path: `./lib/${name}.cjs`, external: true };
+      if (dir === './lib/' && CODE_CACHED.includes(name)) return { path: name, namespace: 'code-cached' };
+      return { path: `${dir}${name}.cjs`, external: true };
     });
+    b.onLoad({ filter: /.*/, namespace: 'code-cached' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(CODE_CACHE_SRC)}).loadLib(${JSON.stringify(args.path)});`,
+      resolveDir: root,
+      loader: 'js',
+    }));
   },
-};
+});
 
 /** Commander's child_process import (unused by us) is replaced by a stub that throws if ever used. */
 const noChildProcessForCommander = {
@@ -56,6 +77,16 @@ const noChildProcessForCommander = {
   },
 };
 
+/** src/runtime/native.ts's createRequire: in a bundle, plain require (scripts/stubs/module.cjs). */
+const noModuleBuiltin = {
+  name: 'no-module-builtin',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?module$/ }, (args) =>
+      args.importer.endsWith('src/runtime/native.ts') ? { path: join(root, 'scripts/stubs/module.cjs') } : undefined,
+    );
+  },
+};
+
 /**
  * esbuild turns `import fs from 'node:fs'` into __toESM(require('node:fs')), which copies every export
  * (and so runs getters such as fs.promises, loading more modules): ~2 ms per call. A builtin needs no
@@ -63,7 +94,8 @@ const noChildProcessForCommander = {
  */
 function cheapBuiltinInterop(file) {
   const code = readFileSync(file, 'utf8');
-  const patched = code.replace(/__toESM\(require\("([^"]+)"\)(?:, 1)?\)/g, (all, id) =>
+  // (`,1` or `, 1`: minified or not)
+  const patched = code.replace(/__toESM\(require\("([^"]+)"\)(?:, ?1)?\)/g, (all, id) =>
     isBuiltin(id) ? `{ __proto__: require("${id}"), default: require("${id}") }` : all,
   );
   if (patched !== code) writeFileSync(file, patched);
@@ -97,7 +129,7 @@ for (const { src, out, lazy, library, link } of entries) {
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
       banner: library ? {} : { js: '#!/usr/bin/env node' },
-      plugins: lazy ? [lazyOps, noChildProcessForCommander] : [],
+      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander, noModuleBuiltin] : [noModuleBuiltin],
       // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
       supported: { 'dynamic-import': false },
     });
@@ -110,5 +142,24 @@ for (const { src, out, lazy, library, link } of entries) {
     failed = true;
     console.error(`build: ${src} failed: ${err instanceof Error ? err.message : err}`);
   }
+}
+if (!failed) {
+  // The code caches, made by the loader itself in a child with a clean environment (V8 rejects a cache
+  // made under other flags; NODE_OPTIONS would change them).
+  const tool = join(root, 'dist/.code-cache-tool.cjs');
+  await build({ absWorkingDir: root, entryPoints: [CODE_CACHE_SRC], outfile: tool, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  delete env.NODE_EXTRA_CA_CERTS;
+  for (const name of CODE_CACHED) {
+    const file = join(root, 'dist/lib', `${name}.cjs`);
+    if (!existsSync(file)) continue;
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(tool)}).loadCached(${JSON.stringify(file)}, true)`], { env, stdio: 'inherit' });
+    if (r.status !== 0) {
+      failed = true;
+      console.error(`build: code cache for ${file} failed`);
+    }
+  }
+  rmSync(tool, { force: true });
 }
 if (failed) process.exit(1);

@@ -4,6 +4,16 @@ import { err } from './output';
 
 export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.3.0';
+/** What `--version` prints (go-runc reads the first line, then the `spec:` line). */
+export const VERSION_TEXT = `tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}`;
+
+/** Global options as parsed, before defaults: commander's and the fast parser's shape. */
+export interface RawGlobals {
+  root?: string;
+  log?: string;
+  logFormat?: string;
+  debug?: boolean;
+}
 
 /** Global options, as every command sees them. */
 export interface Globals {
@@ -13,8 +23,7 @@ export interface Globals {
   debug: boolean;
 }
 
-export function globals(cmd: Command): Globals {
-  const o = cmd.optsWithGlobals() as { root?: string; log?: string; logFormat?: string; debug?: boolean };
+export function resolveGlobals(o: RawGlobals): Globals {
   const rootless = process.getuid?.() !== 0;
   const defaultRoot = rootless && process.env.XDG_RUNTIME_DIR ? `${process.env.XDG_RUNTIME_DIR}/tsrunc` : '/run/tsrunc';
   return {
@@ -25,12 +34,15 @@ export function globals(cmd: Command): Globals {
   };
 }
 
+export function globals(cmd: Command): Globals {
+  return resolveGlobals(cmd.optsWithGlobals() as RawGlobals);
+}
+
 /**
  * Fails on global options runc refuses: an unknown --log-format, or a --log that cannot be opened for
  * appending (checked up front: a log that silently goes nowhere hides every later error).
  */
-export function checkGlobals(cmd: Command): void {
-  const o = cmd.optsWithGlobals() as { log?: string; logFormat?: string };
+export function checkRawGlobals(o: RawGlobals): void {
   if (o.logFormat !== undefined && o.logFormat !== 'text' && o.logFormat !== 'json')
     throw new Error(`invalid --log-format "${o.logFormat}": use text or json`);
   if (o.log === undefined) return;
@@ -40,6 +52,10 @@ export function checkGlobals(cmd: Command): void {
   } catch (e) {
     throw new Error(`--log: cannot open ${o.log}: ${(e as Error).message.replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')}`);
   }
+}
+
+export function checkGlobals(cmd: Command): void {
+  checkRawGlobals(cmd.optsWithGlobals() as RawGlobals);
 }
 
 /** Writes one log line in runc's formats (go-runc reads errors from the json log file). */
@@ -55,7 +71,19 @@ export function writeLog(g: Globals, level: 'error' | 'warning' | 'info' | 'debu
 }
 
 /** Where a command's warnings go: the --log when given (runc's format), else stderr. */
-export function warner(cmd: Command, command: string): (message: string) => void {
-  const g = globals(cmd);
+export function warnerFor(g: Globals, command: string): (message: string) => void {
   return (m) => (g.log ? writeLog(g, 'warning', m) : err(`tsrunc: ${command}: warning: ${m}\n`));
+}
+
+export function warner(cmd: Command, command: string): (message: string) => void {
+  return warnerFor(globals(cmd), command);
+}
+
+/** One-line errors, runc's exit code 1, and the json log that engines read. */
+export function fail(g: Globals, command: string, error: unknown): never {
+  const msg = error instanceof Error ? error.message : String(error);
+  writeLog(g, 'error', msg);
+  err(`tsrunc: ${command}: ${msg}\n`);
+  if (g.debug && error instanceof Error && error.stack) err(error.stack + '\n');
+  process.exit(1);
 }

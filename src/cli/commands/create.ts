@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { globals, warner } from '../context';
+import { globals, warnerFor, type Globals } from '../context';
 import { count, type Wrap } from './index';
 import type { CreateOptions } from '../../runtime/ops/create';
 
@@ -34,10 +34,10 @@ export function activationFds(): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-export function createArgs(cmd: Command, id: string, o: CreateFlags): CreateOptions {
+export function createArgs(g: Globals, id: string, o: CreateFlags): CreateOptions {
   const listenFds = activationFds();
   return {
-    root: globals(cmd).root,
+    root: g.root,
     id,
     bundle: o.bundle,
     pidFile: o.pidFile,
@@ -52,9 +52,11 @@ export function createArgs(cmd: Command, id: string, o: CreateFlags): CreateOpti
 
 export function registerCreate(program: Command, wrap: Wrap): void {
   createOptions(program.command('create').description('create a container').argument('<container-id>')).action(
-    wrap('create', async (id: string, o: CreateFlags, cmd: Command) => {
-      const { create } = await import('../../runtime/ops/create');
-      await create({ ...createArgs(cmd, id, o), warn: warner(cmd, 'create') });
-    }),
+    wrap('create', (id: string, o: CreateFlags, cmd: Command) => createAction(globals(cmd), id, o)),
   );
+}
+
+export async function createAction(g: Globals, id: string, o: CreateFlags): Promise<void> {
+  const { create } = await import('../../runtime/ops/create');
+  await create({ ...createArgs(g, id, o), warn: warnerFor(g, 'create') });
 }

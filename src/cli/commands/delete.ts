@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
-import { globals, writeLog } from '../context';
-import { err } from '../output';
+import { globals, warnerFor, type Globals } from '../context';
 import type { Wrap } from './index';
+
+export async function deleteAction(g: Globals, id: string, o: { force?: boolean }): Promise<void> {
+  const { deleteContainer } = await import('../../runtime/ops/delete');
+  // A failed poststop hook is a warning (runtime.md): logged, and delete still succeeds.
+  await deleteContainer(g.root, id, { force: o.force, warn: warnerFor(g, 'delete') });
+}
 
 export function registerDelete(program: Command, wrap: Wrap): void {
   program
@@ -9,13 +14,5 @@ export function registerDelete(program: Command, wrap: Wrap): void {
     .description('delete a container and what it holds')
     .argument('<container-id>')
     .option('-f, --force', 'kill the container first when it is running')
-    .action(
-      wrap('delete', async (id: string, o: { force?: boolean }, cmd: Command) => {
-        const { deleteContainer } = await import('../../runtime/ops/delete');
-        const g = globals(cmd);
-        // A failed poststop hook is a warning (runtime.md): logged, and delete still succeeds.
-        const warn = (m: string) => (g.log ? writeLog(g, 'warning', m) : err(`tsrunc: delete: warning: ${m}\n`));
-        await deleteContainer(g.root, id, { force: o.force, warn });
-      }),
-    );
+    .action(wrap('delete', (id: string, o: { force?: boolean }, cmd: Command) => deleteAction(globals(cmd), id, o)));
 }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { globals, warner } from '../context';
+import { globals, warnerFor, type Globals } from '../context';
 import { count, type Wrap } from './index';
 import { foregroundConsole } from '../tty';
 import { activationFds } from './create';
 
-interface ExecFlags {
+export interface ExecFlags {
   process?: string;
   tty?: boolean;
   consoleSocket?: string;
@@ -68,42 +68,43 @@ export function registerExec(program: Command, wrap: Wrap): void {
     .option('--process-label <label>', 'SELinux label for the process (default: the container\'s)')
     .allowUnknownOption(false)
     .passThroughOptions()
-    .action(
-      wrap('exec', async (id: string, command: string[], o: ExecFlags, cmd: Command) => {
-        const { exec } = await import('../../runtime/ops/exec');
-        const proc = o.process ? JSON.parse(fs.readFileSync(o.process, 'utf8')) : undefined;
-        const terminal = proc ? !!proc.terminal : !!o.tty;
-        const console = !terminal ? undefined : o.consoleSocket ? { socketPath: o.consoleSocket } : foregroundConsole();
-        // A foreground pty starts with our size: resizing after the master arrives races the process.
-        const out = process.stdout;
-        const ownSize = terminal && !o.consoleSocket && out.isTTY ? { height: out.rows, width: out.columns } : undefined;
-        if (proc && ownSize && !proc.consoleSize) proc.consoleSize = ownSize;
-        const status = await exec({
-          root: globals(cmd).root,
-          id,
-          process: proc,
-          overrides: {
-            args: command,
-            env: o.env,
-            cwd: o.cwd,
-            user: o.user ? parseUser(o.user) : undefined,
-            additionalGids: o.additionalGids.length ? o.additionalGids.map(Number) : undefined,
-            addCaps: o.cap,
-            noNewPrivileges: o.newPrivs === false,
-            terminal,
-            consoleSize: ownSize,
-            apparmorProfile: o.apparmor,
-            selinuxLabel: o.processLabel,
-          },
-          detach: o.detach,
-          pidFile: o.pidFile,
-          console,
-          preserveFds: o.preserveFds + activationFds(),
-          ignorePaused: o.ignorePaused,
-          subCgroup: subCgroup(o.cgroup),
-          warn: warner(cmd, 'exec'),
-        });
-        process.exitCode = status;
-      }),
-    );
+    .action(wrap('exec', (id: string, command: string[], o: ExecFlags, cmd: Command) => execAction(globals(cmd), id, command, o)));
+}
+
+export async function execAction(g: Globals, id: string, command: string[], o: ExecFlags): Promise<void> {
+  const { exec } = await import('../../runtime/ops/exec');
+  const proc = o.process ? JSON.parse(fs.readFileSync(o.process, 'utf8')) : undefined;
+  const terminal = proc ? !!proc.terminal : !!o.tty;
+  const console = !terminal ? undefined : o.consoleSocket ? { socketPath: o.consoleSocket } : foregroundConsole();
+  // A foreground pty starts with our size: resizing after the master arrives races the process.
+  // (process.stdout only then: touching it loads the tty/stream stack, ~2 ms.)
+  const out = terminal && !o.consoleSocket ? process.stdout : undefined;
+  const ownSize = out?.isTTY ? { height: out.rows, width: out.columns } : undefined;
+  if (proc && ownSize && !proc.consoleSize) proc.consoleSize = ownSize;
+  const status = await exec({
+    root: g.root,
+    id,
+    process: proc,
+    overrides: {
+      args: command,
+      env: o.env,
+      cwd: o.cwd,
+      user: o.user ? parseUser(o.user) : undefined,
+      additionalGids: o.additionalGids.length ? o.additionalGids.map(Number) : undefined,
+      addCaps: o.cap,
+      noNewPrivileges: o.newPrivs === false,
+      terminal,
+      consoleSize: ownSize,
+      apparmorProfile: o.apparmor,
+      selinuxLabel: o.processLabel,
+    },
+    detach: o.detach,
+    pidFile: o.pidFile,
+    console,
+    preserveFds: o.preserveFds + activationFds(),
+    ignorePaused: o.ignorePaused,
+    subCgroup: subCgroup(o.cgroup),
+    warn: warnerFor(g, 'exec'),
+  });
+  process.exitCode = status;
 }

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
-import { globals } from '../context';
+import { globals, type Globals } from '../context';
 import type { Wrap } from './index';
+
+export async function killAction(g: Globals, id: string, signal: string | undefined, o: { all?: boolean }): Promise<void> {
+  const { kill } = await import('../../runtime/ops/kill');
+  kill(g.root, id, signal, { all: o.all });
+}
 
 export function registerKill(program: Command, wrap: Wrap): void {
   program
@@ -10,9 +15,6 @@ export function registerKill(program: Command, wrap: Wrap): void {
     .argument('[signal]')
     .option('-a, --all', 'signal every process of the container')
     .action(
-      wrap('kill', async (id: string, signal: string | undefined, o: { all?: boolean }, cmd: Command) => {
-        const { kill } = await import('../../runtime/ops/kill');
-        kill(globals(cmd).root, id, signal, { all: o.all });
-      }),
+      wrap('kill', (id: string, signal: string | undefined, o: { all?: boolean }, cmd: Command) => killAction(globals(cmd), id, signal, o)),
     );
 }

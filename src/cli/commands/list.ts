@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
-import { globals } from '../context';
+import { globals, type Globals } from '../context';
 import type { Wrap } from './index';
 import { out } from '../output';
+
+export async function listAction(g: Globals, o: { format: string; quiet?: boolean }): Promise<void> {
+  const { list } = await import('../../runtime/ops/state');
+  const all = list(g.root);
+  if (o.quiet) out(all.map((c) => c.id + '\n').join(''));
+  else if (o.format === 'json') out(JSON.stringify(all) + '\n');
+  else if (o.format === 'table') out(table(all));
+  else throw new Error(`invalid format "${o.format}"`);
+}
 
 export function registerList(program: Command, wrap: Wrap): void {
   program
@@ -10,16 +19,7 @@ export function registerList(program: Command, wrap: Wrap): void {
     .description('list containers')
     .option('-f, --format <format>', 'table or json', 'table')
     .option('-q, --quiet', 'print only the ids')
-    .action(
-      wrap('list', async (o: { format: string; quiet?: boolean }, cmd: Command) => {
-        const { list } = await import('../../runtime/ops/state');
-        const all = list(globals(cmd).root);
-        if (o.quiet) out(all.map((c) => c.id + '\n').join(''));
-        else if (o.format === 'json') out(JSON.stringify(all) + '\n');
-        else if (o.format === 'table') out(table(all));
-        else throw new Error(`invalid format "${o.format}"`);
-      }),
-    );
+    .action(wrap('list', (o: { format: string; quiet?: boolean }, cmd: Command) => listAction(globals(cmd), o)));
 }
 
 function table(rows: Array<{ id: string; pid: number; status: string; bundle: string; created: string; owner: string }>): string {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createArgs, createOptions, type CreateFlags } from './create';
 import type { Wrap } from './index';
 import { foregroundConsole } from '../tty';
-import { warner } from '../context';
+import { globals, warnerFor } from '../context';
 
 export function registerRun(program: Command, wrap: Wrap): void {
   createOptions(program.command('run').description('create and start a container').argument('<container-id>'))
@@ -12,10 +12,11 @@ export function registerRun(program: Command, wrap: Wrap): void {
     .action(
       wrap('run', async (id: string, o: CreateFlags & { detach?: boolean; keep?: boolean; subreaper: boolean }, cmd: Command) => {
         const { run } = await import('../../runtime/ops/run');
-        const args = createArgs(cmd, id, o);
+        const g = globals(cmd);
+        const args = createArgs(g, id, o);
         // Foreground without a console socket: our own terminal is the container's.
         if (!args.console && !o.detach) args.console = foregroundConsole();
-        const status = await run({ ...args, detach: o.detach, keep: o.keep, noSubreaper: !o.subreaper, warn: warner(cmd, 'run') });
+        const status = await run({ ...args, detach: o.detach, keep: o.keep, noSubreaper: !o.subreaper, warn: warnerFor(g, 'run') });
         process.exitCode = status;
       }),
     );

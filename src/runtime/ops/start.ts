@@ -5,6 +5,7 @@ import { native } from '../native';
 import { containerStatus } from '../state/status';
 import type { ContainerRecord } from '../state/record';
 import { StateStore, type LockedDir } from '../state/store';
+import { unlinkIfPresent } from '../state/remove-dir';
 import { removeContainerCgroup } from './container-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
@@ -63,7 +64,7 @@ async function releaseInit(dirPath: string, dirFd: number): Promise<void> {
   }
   try {
     // Gone before the program runs: `state` says running from here on.
-    fs.rmSync(`${dirPath}/start.sock`, { force: true });
+    unlinkIfPresent(`${dirPath}/start.sock`);
     native().sendMsg(conn, Buffer.from('s'));
     let reply = '';
     for (;;) {

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Start-up cost per CLI call: what each command costs above Node's own start (`node -e 0`), and its
+// ratio to runc and crun, in one interleaved run (issue 12).
+//   node bench/startup.mjs [--rounds N] [--compare DIR]... [--json FILE]
+// Every call of every runtime is timed next to a `node -e 0` of its own, in rotated order, so the
+// machine's load hits all of them alike; "above node" is the median (and p90) of those paired
+// differences. Wall time is what an engine waits for; CPU time (perf's task-clock, when perf exists) is
+// what the call itself burns, and is the steadier figure on a loaded machine. Rounds alternate: even
+// rounds time wall clock without perf (perf's own start would add to every call), odd rounds run each
+// call under `perf stat` for its CPU time.
+// --compare DIR adds the tsrunc built in another checkout (e.g. a before/after pair in one run).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchEnv, readPidFile, spawnCapture, waitDead } from './lib/proc.mjs';
+import { cleanupBench, cmd, prepareBundles, runtimeDefs } from './lib/runtimes.mjs';
+import { fmt, median, table } from './lib/stats.mjs';
+import { enterBenchNamespace } from './lib/namespace.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '30' },
+    compare: { type: 'string', multiple: true, default: [] },
+    json: { type: 'string' },
+  },
+});
+
+enterBenchNamespace(import.meta.url);
+
+const N = Number(opts.rounds);
+const defs = runtimeDefs();
+for (const dir of opts.compare) {
+  const cjs = join(resolve(dir), 'dist', 'tsrunc.cjs');
+  if (!existsSync(cjs)) throw new Error(`${cjs} missing: build that checkout first`);
+  defs.splice(1, 0, { name: `tsrunc@${basename(resolve(dir))}`, argv: [process.execPath, cjs], adapt: (c) => c });
+}
+const runtimes = defs.filter((d) => d.argv);
+for (const d of defs) if (!d.argv) console.error(`bench: ${d.name} not found, skipped`);
+const workDir = mkdtempSync(join(tmpdir(), 'tsrunc-bench-'));
+const PERF = ['/usr/bin/perf', '/usr/local/bin/perf'].find((p) => existsSync(p) && spawnSync(p, ['stat', '-x,', '-e', 'task-clock', 'true']).status === 0);
+
+/** Runs argv; returns wall ms and, with perf, CPU ms (task-clock of the process and its threads). */
+function call(argv, { check = true, cpu: wantCpu = false } = {}) {
+  const perfOut = join(workDir, 'perf.out');
+  const usePerf = PERF && wantCpu;
+  const full = usePerf ? [PERF, 'stat', '-x,', '-e', 'task-clock', '-o', perfOut, '--', ...argv] : argv;
+  const t0 = process.hrtime.bigint();
+  const r = spawnCapture(full[0], full.slice(1));
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (check && r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+  let cpu = NaN;
+  if (usePerf) {
+    const line = readFileSync(perfOut, 'utf8').split('\n').find((l) => l.includes('task-clock'));
+    cpu = line ? Number(line.split(',')[0]) : NaN;
+    rmSync(perfOut, { force: true });
+  }
+  return usePerf ? { wall: NaN, cpu } : { wall, cpu };
+}
+
+// The calls, in an engine's order, on one container per runtime and round (`sleep` keeps it running).
+const OPS = [
+  { name: '--version', argv: (rt) => [...rt.argv, '--version'] },
+  { name: 'list', argv: (rt) => cmd(rt, 'list') },
+  { name: 'create', argv: (rt, id) => cmd(rt, 'create', '--bundle', rt.bundle, '--pid-file', rt.pidFile, id), after: (rt) => (rt.pid = readPidFile(rt.pidFile)) },
+  { name: 'state', argv: (rt, id) => cmd(rt, 'state', id) },
+  { name: 'start', argv: (rt, id) => cmd(rt, 'start', id) },
+  { name: 'exec', argv: (rt, id) => cmd(rt, 'exec', id, '/bin/true') },
+  { name: 'kill', argv: (rt, id) => cmd(rt, 'kill', id, 'KILL'), after: (rt) => rt.pid && waitDead(rt.pid) },
+  { name: 'delete', argv: (rt, id) => cmd(rt, 'delete', id) },
+];
+const FLOOR = [process.execPath, '-e', '0'];
+
+// samples[rt][op] = [{ wall, cpu, floorWall, floorCpu }]
+const samples = Object.fromEntries(runtimes.map((rt) => [rt.name, Object.fromEntries(OPS.map((op) => [op.name, []]))]));
+
+let failed = false;
+try {
+  prepareBundles(workDir, runtimes, { args: ['sleep', '600'] });
+  for (const rt of runtimes) call(rt.argv.concat('--version')); // warm the page cache
+  call(FLOOR);
+  for (let i = 0; i < N; i++) {
+    const id = `startup-${i}`;
+    for (const op of OPS) {
+      const shift = i % runtimes.length;
+      for (const rt of [...runtimes.slice(shift), ...runtimes.slice(0, shift)]) {
+        // Alternate which of the pair runs first.
+        const floorFirst = i % 4 < 2;
+        const cpu = i % 2 === 1;
+        const f1 = floorFirst ? call(FLOOR, { cpu }) : undefined;
+        const s = call(op.argv(rt, id), { cpu });
+        const f = f1 ?? call(FLOOR, { cpu });
+        op.after?.(rt);
+        samples[rt.name][op.name].push({ wall: s.wall, cpu: s.cpu, floorWall: f.wall, floorCpu: f.cpu });
+      }
+    }
+  }
+} catch (err) {
+  failed = true;
+  console.error(`bench: ${err instanceof Error ? err.message : err}`);
+} finally {
+  cleanupBench(runtimes, workDir);
+}
+
+const p90 = (xs) => {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return v.length ? v[Math.min(v.length - 1, Math.floor(v.length * 0.9))] : NaN;
+};
+const summary = {};
+for (const rt of runtimes) {
+  summary[rt.name] = {};
+  for (const op of OPS) {
+    const xs = samples[rt.name][op.name];
+    const dWall = xs.map((x) => x.wall - x.floorWall);
+    const dCpu = xs.map((x) => x.cpu - x.floorCpu);
+    summary[rt.name][op.name] = {
+      wall: median(xs.map((x) => x.wall)),
+      cpu: median(xs.map((x) => x.cpu)),
+      aboveWall: median(dWall),
+      aboveWallP90: p90(dWall),
+      aboveCpu: median(dCpu),
+      aboveCpuP90: p90(dCpu),
+    };
+  }
+}
+const floorAll = runtimes.flatMap((rt) => OPS.flatMap((op) => samples[rt.name][op.name]));
+summary['node -e 0'] = { wall: median(floorAll.map((x) => x.floorWall)), cpu: median(floorAll.map((x) => x.floorCpu)) };
+
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${fmt(a / b, 2)}x` : '-');
+const tsruncs = runtimes.filter((rt) => rt.name.startsWith('tsrunc'));
+console.log(
+  `start-up per call: ${N} interleaved rounds, each call paired with its own \`node -e 0\` ` +
+    `(median wall ${fmt(summary['node -e 0'].wall)} ms, CPU ${fmt(summary['node -e 0'].cpu)} ms); ms above it: median / p90`,
+);
+const header = ['call', ...tsruncs.flatMap((rt) => [`${rt.name} wall`, 'cpu']), ...['runc', 'crun'].filter((n) => summary[n]).map((n) => `tsrunc/${n} wall`)];
+const rows = OPS.map((op) => {
+  const cells = [op.name];
+  for (const rt of tsruncs) {
+    const s = summary[rt.name][op.name];
+    cells.push(`${fmt(s.aboveWall)} / ${fmt(s.aboveWallP90)}`, `${fmt(s.aboveCpu)} / ${fmt(s.aboveCpuP90)}`);
+  }
+  for (const other of ['runc', 'crun']) if (summary[other]) cells.push(ratio(summary.tsrunc[op.name].wall, summary[other][op.name].wall));
+  return cells;
+});
+console.log(table(header, rows));
+const others = runtimes.filter((rt) => !rt.name.startsWith('tsrunc'));
+if (others.length) {
+  console.log('\nwhole-call medians (ms), wall / CPU');
+  console.log(table(['call', ...runtimes.map((rt) => rt.name)], OPS.map((op) => [op.name, ...runtimes.map((rt) => `${fmt(summary[rt.name][op.name].wall)} / ${fmt(summary[rt.name][op.name].cpu)}`)])));
+}
+if (!PERF) console.log('(no perf: CPU columns empty)');
+if (opts.json) writeFileSync(opts.json, JSON.stringify({ rounds: N, date: new Date().toISOString(), summary, samples }, null, 2) + '\n');
+process.exitCode = failed ? 1 : 0;
