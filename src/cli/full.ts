@@ -38,6 +38,7 @@ export async function runFull(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 1);
-    throw err;
+    // An option's value parser threw while commander parsed argv: one line, like any other error.
+    fail(globals(program), only ?? 'tsrunc', err);
   }
 }
