@@ -16,6 +16,7 @@ const LAZY = [
     .filter((f) => f.endsWith('.ts'))
     .map((f) => ({ dir: 'src/runtime/ops', name: f.slice(0, -3) })),
   { dir: 'src/bundle', name: 'spec' },
+  { dir: 'src/bundle', name: 'images' },
   { dir: 'src/runtime', name: 'native' },
 ];
 const entries = [

@@ -16,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterFdio(env, exports);
   RegisterProcess(env, exports);
   RegisterBpf(env, exports);
+  RegisterFsops(env, exports);
   return exports;
 }
 

@@ -6,6 +6,7 @@ void RegisterSpawn(Napi::Env env, Napi::Object exports);
 void RegisterFdio(Napi::Env env, Napi::Object exports);
 void RegisterProcess(Napi::Env env, Napi::Object exports);
 void RegisterBpf(Napi::Env env, Napi::Object exports);
+void RegisterFsops(Napi::Env env, Napi::Object exports);
 
 // Throws a JS Error "<what>: <strerror(errno)>" with .code = errno name's number in .errno.
 Napi::Value ThrowErrno(Napi::Env env, const char* what);
