@@ -17,6 +17,7 @@ const LAZY = [
     .map((f) => ({ dir: 'src/runtime/ops', name: f.slice(0, -3) })),
   { dir: 'src/bundle', name: 'spec' },
   { dir: 'src/bundle', name: 'images' },
+  { dir: 'src/bundle', name: 'bundles' },
   { dir: 'src/runtime', name: 'native' },
 ];
 const entries = [

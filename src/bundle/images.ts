@@ -3,5 +3,4 @@
 export { Store, defaultStoreRoot } from './image/store';
 export { importImage } from './image/import';
 export { listImages, removeImage } from './image/manage';
-export { createBundle, mountBundle, removeBundle } from './bundles/create';
 export { commitBundle } from './bundles/commit';

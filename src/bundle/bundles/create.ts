@@ -1,7 +1,6 @@
 // `bundle create`, `bundle mount`, `bundle rm`. A bundle records its image and layers in
 // BUNDLE/.layer/bundle.json (so rm and mount need no --store) and in the store's bundles/ (so `image rm`
 // can refuse while it exists).
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BundleRecord } from '../image/manage';
@@ -23,8 +22,11 @@ export interface LocalRecord extends BundleRecord {
   volumes: string[];
 }
 
+/** FNV-1a (64 bit) of the bundle path: a file name without loading node:crypto (bundle create is hot). */
 function recordFile(store: Store, bundle: string): string {
-  return join(store.root, 'bundles', createHash('sha256').update(bundle).digest('hex').slice(0, 32) + '.json');
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(bundle)) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return join(store.root, 'bundles', h.toString(16).padStart(16, '0') + '.json');
 }
 
 export function readLocal(bundleArg: string): LocalRecord {

@@ -1,7 +1,6 @@
 // Volumes as the engine documents describe them: `--volume /host:/dst[:ro]` binds a host directory,
 // `--volume name:/dst[:ro]` a named volume, and each image Volume not given one gets an anonymous volume.
 // Named and anonymous volumes are directories under the store's volumes/ and survive `bundle rm`.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import type { Mount } from '../../runtime/config/types';
@@ -12,6 +11,7 @@ export interface VolumeUse {
   volume?: string;
 }
 
+let anonCount = 0;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export function parseVolume(arg: string, volumesRoot: string): VolumeUse {
@@ -38,7 +38,7 @@ export function imageVolumes(volumes: Record<string, object> | undefined, given:
   const out: VolumeUse[] = [];
   for (const dst of Object.keys(volumes ?? {})) {
     if (given.some((g) => posix.normalize(g.mount.destination) === posix.normalize(dst))) continue;
-    const name = `anon-${randomBytes(12).toString('hex')}`;
+    const name = `anon-${Date.now().toString(36)}-${process.pid}-${++anonCount}`;
     out.push({ mount: { destination: dst, type: 'bind', source: volumeDir(volumesRoot, name), options: ['rbind', 'rw'] }, volume: name });
   }
   return out;

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { native } from '../../runtime/native';
-import { digestHex } from './digest';
+import { digestHex } from './digest-hex';
 import { IMAGE_NAME, MT, REF_NAME, type Descriptor, type Index } from './types';
 
 export function defaultStoreRoot(): string {

@@ -22,7 +22,7 @@ export function registerBundle(program: Command, wrap: Wrap): void {
     .passThroughOptions()
     .action(
       wrap('bundle create', async (dir: string, args: string[], o: any, cmd: Command) => {
-        const { createBundle } = await import('../../bundle/images');
+        const { createBundle } = await import('../../bundle/bundles');
         const store = await openStore(cmd);
         const rec = createBundle(store, dir, {
           image: o.image,
@@ -43,7 +43,7 @@ export function registerBundle(program: Command, wrap: Wrap): void {
     .description('unmount and delete the rootfs and writable layer (volumes stay)')
     .action(
       wrap('bundle rm', async (dir: string) => {
-        const { removeBundle } = await import('../../bundle/images');
+        const { removeBundle } = await import('../../bundle/bundles');
         removeBundle(dir);
       }),
     );
@@ -52,7 +52,7 @@ export function registerBundle(program: Command, wrap: Wrap): void {
     .description('mount the rootfs overlay again (after a reboot)')
     .action(
       wrap('bundle mount', async (dir: string) => {
-        const { mountBundle } = await import('../../bundle/images');
+        const { mountBundle } = await import('../../bundle/bundles');
         mountBundle(dir);
       }),
     );

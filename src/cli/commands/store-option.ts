@@ -8,7 +8,7 @@ export function addStoreOption(program: Command): void {
 }
 
 export async function openStore(cmd: Command) {
-  const { Store, defaultStoreRoot } = await import('../../bundle/images');
+  const { Store, defaultStoreRoot } = await import('../../bundle/bundles');
   const dir = (cmd.optsWithGlobals() as { store?: string }).store;
   return new Store(dir || defaultStoreRoot());
 }
