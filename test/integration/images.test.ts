@@ -1,14 +1,15 @@
 // Images to bundles (issue 11): import an OCI layout / docker-archive made here, bundle it on overlayfs and
 // run it with tsrunc; whiteouts, opaque dirs, links, devices, owners, xattrs as the container sees them;
 // writes landing in the upper dir only; volumes outliving `bundle rm`; commit; hostile and corrupt layers.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs } from '../../src/bundle/busybox';
 import { native } from '../../src/runtime/native';
-import { runId, tsrunc, uniqueId } from '../helpers';
+import { runId, TSRUNC_CJS, tsrunc, uniqueId } from '../helpers';
 import { removeTree } from '../helpers/fs';
 import { CAP_NET_RAW, dirLayer, entriesLayer, featureLayers, newLayout, writeImage, type BuiltLayer } from './images-fixture';
 
@@ -118,6 +119,66 @@ describe('image import', () => {
     expect(readdirSync(outside)).toEqual([]);
     expect(existsSync(join(store, 'tmp', 'escaped'))).toBe(false);
     expect(storeState()).toBe(before);
+  });
+  it('imports a zstd layer, and picks linux/amd64 (or --platform) from a multi-platform index', async () => {
+    const multi = newLayout(mkdtempSync(join(work, 'multi-')));
+    cpSync(join(layout, 'blobs/sha256', base.digest.slice(7)), join(multi, 'blobs/sha256', base.digest.slice(7)));
+    const z = await entriesLayer(multi, [{ name: 'which', body: 'zstd-amd64\n' }]);
+    // Recompress the layer with zstd (same diffID).
+    const gz = join(multi, 'blobs/sha256', z.digest.slice(7));
+    const raw = execFileSync('gzip', ['-dc', gz]);
+    const zst = execFileSync('zstd', ['-q', '-c'], { input: raw });
+    const digest = 'sha256:' + createHash('sha256').update(zst).digest('hex');
+    writeFileSync(join(multi, 'blobs/sha256', digest.slice(7)), zst);
+    const zl = { ...z, digest, size: zst.length, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' };
+    const arm = await entriesLayer(multi, [{ name: 'which', body: 'arm64\n' }]);
+    const amdManifest = writeImage(multi, 'amd', [base, zl], { Cmd: ['cat', '/which'] });
+    const armManifest = writeImage(multi, 'arm', [base, arm], { Cmd: ['cat', '/which'] });
+    const blobOf = (d: string) => readFileSync(join(multi, 'blobs/sha256', d.slice(7)));
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: armManifest, size: blobOf(armManifest).length, platform: { os: 'linux', architecture: 'arm64' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: amdManifest, size: blobOf(amdManifest).length, platform: { os: 'linux', architecture: 'amd64' } },
+      ],
+    });
+    const indexDigest = 'sha256:' + createHash('sha256').update(index).digest('hex');
+    writeFileSync(join(multi, 'blobs/sha256', indexDigest.slice(7)), index);
+    writeFileSync(join(multi, 'index.json'), JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: indexDigest, size: index.length, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }],
+    }));
+    await ok(['image', 'import', `${multi}:multi`, '--tag', 'multi:amd']);
+    await ok(['image', 'import', `${multi}:multi`, '--tag', 'multi:arm', '--platform', 'linux/arm64']);
+    const bad = await cli(['image', 'import', `${multi}:multi`, '--tag', 'multi:s390', '--platform', 'linux/s390x']);
+    expect(bad.stderr).toMatch(/no manifest for linux\/s390x \(has linux\/arm64, linux\/amd64\)/);
+    for (const [tag, want] of [['amd', 'zstd-amd64\n'], ['arm', 'arm64\n']]) {
+      const b = bundleDir();
+      await ok(['bundle', 'create', '--image', `multi:${tag}`, '--no-seccomp', b]);
+      expect(await run(b)).toBe(want);
+      await ok(['bundle', 'rm', b]);
+    }
+  });
+
+  it('an import killed half-way through unpacking leaves nothing visible', async () => {
+    const big = newLayout(mkdtempSync(join(work, 'big-')));
+    // 300 MB of zeros: tiny compressed, long to write out.
+    const l = await entriesLayer(big, [{ name: 'zeros', body: Buffer.alloc(300 << 20) }]);
+    writeImage(big, 'big', [l]);
+    const before = storeState();
+    const child = spawn(process.execPath, [TSRUNC_CJS, '--store', store, 'image', 'import', `${big}:big`, '--tag', 'big:1'], { stdio: 'ignore' });
+    const started = Date.now();
+    const partial = () => readdirSync(join(store, 'tmp')).some((d) => existsSync(join(store, 'tmp', d, 'layer-0', 'zeros')));
+    while (!partial() && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 5));
+    expect(partial()).toBe(true);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(storeState()).toBe(before);
+    expect(readdirSync(join(store, 'layers'))).not.toContain(l.diffId.slice(7));
+    // The next import sweeps the dead import's staging away.
+    await ok(['image', 'import', `${layout}:v1`, '--tag', 'fixture:v1']);
+    expect(readdirSync(join(store, 'tmp'))).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@
 //   volumes/<name>/                               named and anonymous volumes (outlive bundles)
 //   bundles/<hash of bundle path>.json            which bundle uses which manifest
 //   tmp/                                          staging on the same filesystem (renamed into place)
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { native } from '../../runtime/native';
 import { digestHex } from './digest-hex';
@@ -15,6 +15,15 @@ export function defaultStoreRoot(): string {
   if ((process.geteuid?.() ?? 0) === 0) return '/var/lib/tsrunc';
   const data = process.env.XDG_DATA_HOME || join(process.env.HOME ?? '/tmp', '.local/share');
   return join(data, 'tsrunc');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export class Store {
@@ -32,9 +41,17 @@ export class Store {
     return join(this.root, 'layers', digestHex(diffId, 'diff_id'));
   }
 
-  /** A fresh staging directory under tmp/ (same filesystem as everything it is renamed to). */
+  /**
+   * A fresh staging directory under tmp/ (same filesystem as everything it is renamed to), named after this
+   * process; stagings of processes that died (a killed import) are swept away first.
+   */
   stage(prefix: string): string {
-    return mkdtempSync(join(this.root, 'tmp', prefix));
+    const tmp = join(this.root, 'tmp');
+    for (const d of readdirSync(tmp)) {
+      const pid = Number(/^[a-z]+-(\d+)-/.exec(d)?.[1]);
+      if (pid && pid !== process.pid && !alive(pid)) rmSync(join(tmp, d), { recursive: true, force: true });
+    }
+    return mkdtempSync(join(tmp, `${prefix}${process.pid}-`));
   }
 
   readJson<T>(digest: string): T {
