@@ -121,6 +121,8 @@ export function featureLayers(): Entry[][] {
       d('olddir/'),
       { name: 'olddir/x', body: 'x\n' },
       { name: 'olddir/y', body: 'y\n' },
+      d('vol/', { uid: 1000, gid: 1000, mode: 0o700 }),
+      { name: 'vol/seed', body: 'seeded\n', uid: 1000, gid: 1000 },
     ],
     [
       { name: 'data/.wh.b', body: '' },

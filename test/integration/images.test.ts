@@ -223,8 +223,7 @@ describe('bundle from an image', () => {
     const b2 = bundleDir();
     await ok(['bundle', 'create', '--image', 'fixture:v1', b2, 'sh', '-c', 'cat /data/a; cat /etc/motd; test -e /data/new || echo no-new']);
     expect(await run(b2)).toBe('alpha\nlayer three\nno-new\n');
-    // Only the mountpoint the runtime made for the image's /vol volume.
-    expect(readdirSync(join(b2, '.layer/upper'))).toEqual(['vol']);
+    expect(readdirSync(join(b2, '.layer/upper'))).toEqual([]);
   });
 
   it('commits a bundle to a new image that imports back and runs', async () => {
@@ -246,8 +245,9 @@ describe('bundle from an image', () => {
   it('keeps volume data past bundle rm; image rm refuses while a bundle uses the image', async () => {
     // (fixture:committed comes from the commit test; no bundle of this store uses it yet.)
     const b = bundleDir();
-    await ok(['bundle', 'create', '--image', 'fixture:committed', '--volume', 'keep:/vol', '--user', '0', b, 'sh', '-c', 'echo kept > /vol/f']);
-    await run(b);
+    // As user app (the image's User): a new volume gets the image's /vol, its owner and mode included.
+    await ok(['bundle', 'create', '--image', 'fixture:committed', '--volume', 'keep:/vol', b, 'sh', '-c', 'cat /vol/seed; stat -c "%u %a" /vol; echo kept > /vol/f']);
+    expect(await run(b)).toBe('seeded\n1000 700\n');
     const r = await cli(['image', 'rm', 'fixture:committed']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/used by bundle/);
@@ -281,6 +281,16 @@ describe('bundle from an image', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/flat copy/);
     expect(await run(b)).toBe('alpha\nno-b\nnew\n');
+  });
+
+  it('bundle mount mounts the overlay again (after a reboot), with the writable layer kept', async () => {
+    const b = bundleDir();
+    await ok(['bundle', 'create', '--image', 'fixture:v1', '--user', '0', b, 'sh', '-c', 'cat /data/mark 2>/dev/null || echo first > /data/mark']);
+    await run(b);
+    execFileSync('umount', [join(b, 'rootfs')]);
+    expect(existsSync(join(b, 'rootfs/bin'))).toBe(false);
+    await ok(['bundle', 'mount', b]);
+    expect(await run(b)).toBe('first\n');
   });
 
   it('imports a docker-archive made by skopeo and runs it', async () => {

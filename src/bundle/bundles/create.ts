@@ -8,7 +8,7 @@ import { Store } from '../image/store';
 import { IMAGE_NAME, type ImageConfig, type Manifest } from '../image/types';
 import { convertConfig, type ConvertOptions } from './convert';
 import { flatRootfs, mountOverlay, unmountRootfs } from './rootfs';
-import { imageVolumes, parseVolume } from './volumes';
+import { imageVolumes, parseVolume, populateVolume } from './volumes';
 
 export interface CreateOptions extends Omit<ConvertOptions, 'volumes'> {
   image: string;
@@ -69,6 +69,7 @@ export function createBundle(store: Store, bundleArg: string, o: CreateOptions):
     const volumesRoot = join(store.root, 'volumes');
     const given = (o.volumes ?? []).map((v) => parseVolume(v, volumesRoot));
     const anon = imageVolumes(image.config?.Volumes, given, volumesRoot);
+    for (const v of [...given, ...anon]) populateVolume(join(bundle, 'rootfs'), v);
     const spec = convertConfig(image, join(bundle, 'rootfs'), { ...o, volumes: [...given, ...anon] });
     const record: LocalRecord = {
       bundle,
