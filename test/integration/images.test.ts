@@ -3,9 +3,11 @@
 // writes landing in the upper dir only; volumes outliving `bundle rm`; commit; hostile and corrupt layers.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs } from '../../src/bundle/busybox';
 import { native } from '../../src/runtime/native';
@@ -120,6 +122,18 @@ describe('image import', () => {
     expect(existsSync(join(store, 'tmp', 'escaped'))).toBe(false);
     expect(storeState()).toBe(before);
   });
+  it('refuses a docker-archive with a "../" entry in one error line', async () => {
+    const tar = join(work, 'evil-archive.tar');
+    const p = pack();
+    p.entry({ name: 'x/../../escaped-archive' }, 'x');
+    p.finalize();
+    await pipeline(p, createWriteStream(tar));
+    const r = await cli(['image', 'import', tar, '--tag', 'evil:archive']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toBe('tsrunc: image import: entry path "x/../../escaped-archive" leaves the layer ("..")\n');
+    expect(existsSync(join(store, 'escaped-archive'))).toBe(false);
+  });
+
   it('imports a zstd layer, and picks linux/amd64 (or --platform) from a multi-platform index', async () => {
     const multi = newLayout(mkdtempSync(join(work, 'multi-')));
     cpSync(join(layout, 'blobs/sha256', base.digest.slice(7)), join(multi, 'blobs/sha256', base.digest.slice(7)));

@@ -14,6 +14,8 @@ async function untarFiles(tarFile: string, dest: string): Promise<void> {
   const safe = new SafeRoot(dest);
   const tar = extract();
   tar.on('entry', (h, stream, next) => {
+    // A failed entry destroys the extract, which errors the entry stream too: the pipeline reports it once.
+    stream.on('error', () => undefined);
     try {
       const parts = entryComponents(h.name);
       if (h.type !== 'file' || parts.length === 0) {

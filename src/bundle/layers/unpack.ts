@@ -66,6 +66,8 @@ export async function unpackLayer(blob: string, mediaType: string, dest: string,
   });
   const tar = extract();
   tar.on('entry', (h, stream, next) => {
+    // A failed entry destroys the extract, which errors the entry stream too: the pipeline reports it once.
+    stream.on('error', () => undefined);
     let fd = -1;
     const fail = (e: unknown) => {
       if (fd >= 0) closeSync(fd);
