@@ -134,6 +134,23 @@ describe('image import', () => {
     expect(existsSync(join(store, 'escaped-archive'))).toBe(false);
   });
 
+  it('non-distributable layers: unpacked when present, a clear error when only their urls are given', async () => {
+    const nd = newLayout(mkdtempSync(join(work, 'nondist-')));
+    cpSync(join(layout, 'blobs/sha256', base.digest.slice(7)), join(nd, 'blobs/sha256', base.digest.slice(7)));
+    const l = await entriesLayer(nd, [{ name: 'foreign', body: 'here\n' }]);
+    const mt = 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip';
+    writeImage(nd, 'present', [base, { ...l, mediaType: mt }], { Cmd: ['cat', '/foreign'] });
+    await ok(['image', 'import', `${nd}:present`, '--tag', 'nondist:1']);
+    const b = bundleDir();
+    await ok(['bundle', 'create', '--image', 'nondist:1', '--no-seccomp', b]);
+    expect(await run(b)).toBe('here\n');
+    await ok(['bundle', 'rm', b]);
+    const absent = { ...l, mediaType: mt, digest: 'sha256:' + 'ab'.repeat(32) };
+    writeImage(nd, 'absent', [base, absent]);
+    const r = await cli(['image', 'import', `${nd}:absent`, '--tag', 'nondist:2']);
+    expect(r.stderr).toMatch(/is non-distributable and not in the source/);
+  });
+
   it('imports a zstd layer, and picks linux/amd64 (or --platform) from a multi-platform index', async () => {
     const multi = newLayout(mkdtempSync(join(work, 'multi-')));
     cpSync(join(layout, 'blobs/sha256', base.digest.slice(7)), join(multi, 'blobs/sha256', base.digest.slice(7)));
@@ -247,7 +264,7 @@ describe('bundle from an image', () => {
     expect(await ok(['bundle', 'commit', b, 'fixture:committed'])).toContain('fixture:committed');
     // The store is an OCI layout: import the new image from it into a second store.
     const store2 = join(work, 'store2');
-    const r = await tsrunc(['--store', store2, 'image', 'import', `${store}:committed`, '--tag', 'back:1']);
+    const r = await tsrunc(['--store', store2, 'image', 'import', `${store}:fixture:committed`, '--tag', 'back:1']);
     expect(r.code, r.stderr).toBe(0);
     const b2 = bundleDir();
     const r2 = await tsrunc(['--store', store2, 'bundle', 'create', '--image', 'back:1', b2, 'sh', '-c', 'cat /data/c; test -e /data/owned || echo gone; ls /olddir']);

@@ -33,8 +33,11 @@ export function parsePlatform(text = 'linux/amd64'): Platform {
 export function splitLayoutRef(arg: string): { dir: string; tag?: string; digest?: string } {
   const at = arg.lastIndexOf('@sha256:');
   if (at > 0) return { dir: arg.slice(0, at), digest: arg.slice(at + 1) };
-  const colon = arg.lastIndexOf(':');
-  if (colon > 0 && !existsSync(arg) && existsSync(arg.slice(0, colon))) return { dir: arg.slice(0, colon), tag: arg.slice(colon + 1) };
+  if (existsSync(arg)) return { dir: arg };
+  // The first ':' after an existing directory: a tsrunc store names images NAME:TAG (DIR:NAME:TAG).
+  for (let colon = arg.indexOf(':'); colon > 0; colon = arg.indexOf(':', colon + 1)) {
+    if (existsSync(arg.slice(0, colon))) return { dir: arg.slice(0, colon), tag: arg.slice(colon + 1) };
+  }
   return { dir: arg };
 }
 
