@@ -37,6 +37,8 @@ export class SafeRoot {
   /** A path that is about to be replaced by a non-directory is no longer a known directory. */
   forget(parts: string[]): void {
     const rel = parts.join('/');
+    // Only a known directory (and so its known subdirectories) can be affected.
+    if (!this.dirs.has(rel)) return;
     for (const d of this.dirs) if (d === rel || d.startsWith(rel + '/')) this.dirs.delete(d);
   }
 
