@@ -18,6 +18,8 @@ const LAZY = [
     .filter((f) => f.endsWith('.ts'))
     .map((f) => ({ dir: 'src/runtime/ops', name: f.slice(0, -3) })),
   { dir: 'src/bundle', name: 'spec' },
+  { dir: 'src/bundle', name: 'images' },
+  { dir: 'src/bundle', name: 'bundles' },
   { dir: 'src/runtime', name: 'native' },
   { dir: 'src/cli', name: 'full' },
 ];

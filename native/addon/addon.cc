@@ -18,6 +18,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterBpf(env, exports);
   RegisterMount(env, exports);
   RegisterFsat(env, exports);
+  RegisterFsops(env, exports);
   return exports;
 }
 

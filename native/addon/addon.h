@@ -8,6 +8,7 @@ void RegisterProcess(Napi::Env env, Napi::Object exports);
 void RegisterBpf(Napi::Env env, Napi::Object exports);
 void RegisterMount(Napi::Env env, Napi::Object exports);
 void RegisterFsat(Napi::Env env, Napi::Object exports);
+void RegisterFsops(Napi::Env env, Napi::Object exports);
 
 // Throws a JS Error "<what>: <strerror(errno)>" with .code = errno name's number in .errno.
 Napi::Value ThrowErrno(Napi::Env env, const char* what);

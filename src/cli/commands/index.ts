@@ -13,6 +13,8 @@ import { registerPause } from './pause';
 import { registerPs } from './ps';
 import { registerEvents } from './events';
 import { registerUpdate } from './update';
+import { registerImage } from './image';
+import { registerBundle } from './bundle';
 
 /** Wraps an action so its errors become one-line messages naming the command. */
 export type Wrap = (command: string, action: (...args: any[]) => unknown) => (...args: any[]) => Promise<void>;
@@ -36,6 +38,8 @@ const COMMANDS: Record<string, Register> = {
   ps: registerPs,
   events: registerEvents,
   update: registerUpdate,
+  image: registerImage,
+  bundle: registerBundle,
 };
 
 /**
@@ -49,7 +53,7 @@ export function registerCommands(program: Command, wrap: Wrap, only?: string): v
 }
 
 /** Global options that take a value (their value is not the command name). */
-const GLOBAL_WITH_VALUE = new Set(['--root', '--log', '--log-format', '--rootless', '--criu']);
+const GLOBAL_WITH_VALUE = new Set(['--root', '--log', '--log-format', '--rootless', '--criu', '--store']);
 
 /** The command name in argv (after the global options), if any. */
 export function invokedCommand(args: string[]): string | undefined {

@@ -132,5 +132,13 @@ export function capabilityMasks(
       masks[set] |= 1n << BigInt(n);
     });
   }
+  // The kernel raises an ambient capability only if it is also permitted and inheritable. Like runc, leave
+  // the others out rather than fail (buildah asks for ambient capabilities without inheritable ones).
+  const unraisable = masks.ambient & ~(masks.permitted & masks.inheritable);
+  if (unraisable) {
+    const names = (caps?.ambient ?? []).filter((c) => ((unraisable >> BigInt(capabilityNumber(c) ?? 0)) & 1n) === 1n);
+    warn(`process.capabilities.ambient: not raising ${names.join(', ')}: an ambient capability must also be permitted and inheritable`);
+    masks.ambient &= ~unraisable;
+  }
   return masks;
 }

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Images to bundles: tsrunc (image import + bundle create) against `umoci unpack`, interleaved, same image.
+// Also: a second bundle from an image already in the store (time, bytes written), and the disk used by
+// 10 bundles of one image against 10 umoci unpacks. Runs in a private mount namespace (overlay mounts die
+// with it). Usage: node bench/images.mjs [--rounds N] [--big DIR]  (default image: busybox + /usr/lib/python3.11)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TSRUNC = join(REPO, 'dist/tsrunc.cjs');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const ROUNDS = Number(arg('--rounds', 3));
+const BIG = arg('--big', '/usr/lib/python3.11');
+
+if (process.env.TSRUNC_BENCH_NS !== '1') {
+  const env = { ...process.env, TSRUNC_BENCH_NS: '1' };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env });
+  process.exit(r.status ?? 1);
+}
+delete process.env.NODE_EXTRA_CA_CERTS;
+
+const work = mkdtempSync(join(tmpdir(), 'tsrunc-bench-images-'));
+const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], ...opts }).toString();
+const ms = (f) => {
+  const t = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+const du = (...paths) => Number(sh('du', ['-scbx', ...paths]).trim().split('\n').pop().split('\t')[0]);
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+
+/** An OCI layout with two gzip layers: busybox, then BIG under /usr/lib. */
+function makeImage() {
+  const layout = join(work, 'layout');
+  mkdirSync(join(layout, 'blobs/sha256'), { recursive: true });
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const bb = join(work, 'bb');
+  sh(process.execPath, [join(REPO, 'dist/make-bundle.cjs'), bb]);
+  const big = join(work, 'big');
+  mkdirSync(join(big, 'usr/lib'), { recursive: true });
+  sh('cp', ['-a', BIG, join(big, 'usr/lib/')]);
+  const layers = [];
+  for (const dir of [join(bb, 'rootfs'), big]) {
+    const tar = join(work, 'layer.tar');
+    sh('tar', ['-C', dir, '--numeric-owner', '-cf', tar, '.']);
+    const diffId = 'sha256:' + createHash('sha256').update(readFileSync(tar)).digest('hex');
+    sh('gzip', ['-1', '-f', tar]);
+    const gz = readFileSync(tar + '.gz');
+    const digest = 'sha256:' + createHash('sha256').update(gz).digest('hex');
+    writeFileSync(join(layout, 'blobs/sha256', digest.slice(7)), gz);
+    rmSync(tar + '.gz');
+    layers.push({ diffId, digest, size: gz.length });
+  }
+  const put = (obj) => {
+    const data = JSON.stringify(obj);
+    const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
+    writeFileSync(join(layout, 'blobs/sha256', digest.slice(7)), data);
+    return { digest, size: data.length };
+  };
+  const config = put({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'], Env: ['PATH=/bin'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } });
+  const manifest = put({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
+  });
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }],
+  }));
+  rmSync(bb, { recursive: true, force: true });
+  rmSync(big, { recursive: true, force: true });
+  return { layout, bytes: layers.reduce((s, l) => s + l.size, 0) };
+}
+
+const tsrunc = (store, ...args) => sh(process.execPath, [TSRUNC, '--store', store, ...args]);
+
+try {
+  const { layout, bytes } = makeImage();
+  console.log(`image: busybox + ${BIG}, ${mb(bytes)} compressed, 2 layers; ${ROUNDS} interleaved rounds`);
+  const t = { tsrunc: [], umoci: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? ['umoci', 'tsrunc'] : ['tsrunc', 'umoci'];
+    for (const who of order) {
+      const dir = join(work, `${who}-${r}`);
+      if (who === 'tsrunc') {
+        t.tsrunc.push(ms(() => {
+          tsrunc(join(dir, 'store'), 'image', 'import', `${layout}:bench`, '--tag', 'bench');
+          tsrunc(join(dir, 'store'), 'bundle', 'create', '--image', 'bench', join(dir, 'b'));
+        }));
+        tsrunc(join(dir, 'store'), 'bundle', 'rm', join(dir, 'b'));
+      } else {
+        t.umoci.push(ms(() => sh('umoci', ['unpack', '--image', `${layout}:bench`, join(dir, 'b')])));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const [a, b] = [median(t.tsrunc), median(t.umoci)];
+  console.log(`import+unpack+bundle: tsrunc ${a.toFixed(0)} ms, umoci unpack ${b.toFixed(0)} ms (median); umoci/tsrunc = ${(b / a).toFixed(2)}x`);
+
+  // A store holding the image; then bundles from it.
+  const store = join(work, 'store');
+  tsrunc(store, 'image', 'import', `${layout}:bench`, '--tag', 'bench');
+  const bundles = [];
+  const second = [];
+  for (let i = 0; i < 10; i++) {
+    const b = join(work, `bundle-${i}`);
+    bundles.push(b);
+    second.push(ms(() => tsrunc(store, 'bundle', 'create', '--image', 'bench', b)));
+  }
+  const perBundle = du(...bundles) / bundles.length;
+  const version = [];
+  for (let i = 0; i < 5; i++) version.push(ms(() => sh(process.execPath, [TSRUNC, '--version'])));
+  // In process: the library call alone (what an engine embedding it pays), no node start.
+  const lib = (await import(join(REPO, 'dist/lib/bundles.cjs'))).default;
+  const s = new lib.Store(store);
+  const inproc = [];
+  const layersBefore = du(join(store, 'layers'));
+  for (let i = 0; i < 10; i++) {
+    const b = join(work, `lib-${i}`);
+    inproc.push(ms(() => lib.createBundle(s, b, { image: 'bench' })));
+    bundles.push(b);
+  }
+  console.log(`second bundle from a stored image: library call median ${median(inproc).toFixed(1)} ms; whole CLI call median ` +
+    `${median(second.slice(1)).toFixed(0)} ms (tsrunc --version alone: ${median(version).toFixed(0)} ms on this machine now); ` +
+    `${perBundle.toFixed(0)} bytes written per bundle (config.json + empty upper/work), layer store ${du(join(store, 'layers')) === layersBefore ? 'unchanged (0 bytes copied)' : 'CHANGED'}`);
+  const ts10 = du(join(store, 'layers'), ...bundles.slice(0, 10));
+  const umociDirs = [];
+  for (let i = 0; i < 10; i++) {
+    const d = join(work, `umoci-${i}`);
+    umociDirs.push(d);
+    sh('umoci', ['unpack', '--image', `${layout}:bench`, d]);
+  }
+  const um10 = du(...umociDirs);
+  console.log(`disk for 10 bundles: tsrunc ${mb(ts10)} (unpacked layers once + 10 bundles), umoci ${mb(um10)}; ratio ${(um10 / ts10).toFixed(1)}x`);
+  for (const b of bundles) tsrunc(store, 'bundle', 'rm', b);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

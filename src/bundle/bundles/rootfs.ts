@@ -1,0 +1,50 @@
+// A bundle's rootfs: an overlayfs of the image's unpacked layers (lowerdirs, shared by every bundle, never
+// written) and the bundle's own upper/work dirs (the writable container layer), or a flat copy where overlayfs
+// cannot be mounted (a rootless caller, an upper dir on overlayfs, TSRUNC_NO_OVERLAY=1).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { native } from '../../runtime/native';
+import { flattenLayers } from '../layers/flatten';
+
+interface Fs {
+  mount(src: string, target: string, type: string, flags: number, data: string): void;
+  umount(target: string, flags: number): void;
+}
+
+const MNT_DETACH = 2;
+
+export function layerPaths(bundle: string): { upper: string; work: string } {
+  return { upper: join(bundle, '.layer', 'upper'), work: join(bundle, '.layer', 'work') };
+}
+
+export function isMounted(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === path);
+}
+
+/** Mounts the overlay; `lowers` bottom to top. Throws with the kernel's reason. */
+export function mountOverlay(bundle: string, lowers: string[]): void {
+  if (process.env.TSRUNC_NO_OVERLAY === '1') throw new Error('disabled by TSRUNC_NO_OVERLAY=1');
+  const rootfs = join(bundle, 'rootfs');
+  const { upper, work } = layerPaths(bundle);
+  for (const d of [rootfs, upper, work]) mkdirSync(d, { recursive: true });
+  if (isMounted(rootfs)) return;
+  // No redirects or metacopy: the upper dir must hold whole files and whole directories, so that `bundle
+  // commit` can turn it into a plain layer.
+  const data = `lowerdir=${[...lowers].reverse().join(':')},upperdir=${upper},workdir=${work},index=off,redirect_dir=off,metacopy=off`;
+  if (data.length > 4000) throw new Error(`${lowers.length} layers make the mount options longer than a page`);
+  (native() as unknown as Fs).mount('overlay', rootfs, 'overlay', 0, data);
+}
+
+export function flatRootfs(bundle: string, lowers: string[]): void {
+  const rootfs = join(bundle, 'rootfs');
+  if (existsSync(rootfs)) return;
+  mkdirSync(rootfs);
+  flattenLayers(lowers, rootfs);
+}
+
+export function unmountRootfs(bundle: string): void {
+  const rootfs = join(bundle, 'rootfs');
+  if (isMounted(rootfs)) (native() as unknown as Fs).umount(rootfs, MNT_DETACH);
+}
