@@ -65,11 +65,13 @@ void op_console(struct reader *r)
 	snprintf(name, sizeof(name), "/dev/pts/%d", index);
 	if (is_init)
 		bind_console(peer);
+	/* The controlling terminal before the master leaves our hands: once the receiver holds the only master
+	 * it may close it, and TIOCSCTTY on a hung-up peer fails with EIO. */
+	if (ioctl(peer, TIOCSCTTY, 0) < 0)
+		die_errno("make the pty the controlling terminal");
 	send_fd(sock, master, name, "the pty master to the console socket");
 	close(master);
 	close(sock);
-	if (ioctl(peer, TIOCSCTTY, 0) < 0)
-		die_errno("make the pty the controlling terminal");
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(peer, fd) < 0)
 			die_errno("dup the pty");

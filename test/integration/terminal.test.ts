@@ -201,7 +201,11 @@ function underPty(tsruncArgs: string[], input: string, opts: { rows: number; col
   const command = [process.execPath, ...tsruncArgv(tsruncArgs)].map((a) => `'${a}'`).join(' ');
   const shell = `stty rows ${opts.rows} cols ${opts.cols}; stty -g > ${before}; ${command}; echo tsrunc-exit:$?; stty -g > ${after}`;
   const r = spawnSync('script', ['-qec', shell, '/dev/null'], { input, encoding: 'utf8', env: childEnv(), timeout: 20_000 });
-  return { out: lines(r.stdout), before: readFileSync(before, 'utf8').trim(), after: readFileSync(after, 'utf8').trim() };
+  // The input is queued before the program reads it, so the outer and the container's pty echo it wherever
+  // it lands in the output: drop those echo lines (what the program itself read shows as got:<input>).
+  const typed = input.trim();
+  const out = lines(r.stdout).split('\n').filter((l) => l !== typed).join('\n');
+  return { out, before: readFileSync(before, 'utf8').trim(), after: readFileSync(after, 'utf8').trim() };
 }
 
 describe('foreground terminal under a real pty (no --console-socket)', () => {
