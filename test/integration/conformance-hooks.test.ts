@@ -30,6 +30,8 @@ describe('hook environment', () => {
       mutate: (spec) => {
         spec.hooks = {
           createRuntime: [{ path: script(dir, 'inherit.sh', `/usr/bin/env > ${dir}/inherit.env`) }],
+          // run by tsrunc-init in the container's mount namespace (before pivot_root: host paths still there)
+          createContainer: [{ path: script(dir, 'cc.sh', `/usr/bin/env > ${dir}/cc.env`) }],
           poststop: [{ path: script(dir, 'empty.sh', `/usr/bin/env > ${dir}/empty.env`), env: [] }],
         };
       },
@@ -39,6 +41,7 @@ describe('hook environment', () => {
     const inherited = readFileSync(join(dir, 'inherit.env'), 'utf8').split('\n');
     expect(inherited).toContain('TSRUNC_HOOK_PROBE=from-the-runtime');
     expect(inherited.some((l) => l.startsWith('PATH='))).toBe(true);
+    expect(readFileSync(join(dir, 'cc.env'), 'utf8').split('\n')).toContain('TSRUNC_HOOK_PROBE=from-the-runtime');
     expect(readFileSync(join(dir, 'empty.env'), 'utf8').split('\n')).not.toContain('TSRUNC_HOOK_PROBE=from-the-runtime');
   });
 });

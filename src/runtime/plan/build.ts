@@ -452,6 +452,11 @@ function addCreateHookSteps(plan: Plan, spec: Spec): void {
 
 function addHookSteps(plan: Plan, hooks: Hook[] | undefined, kind: string): void {
   (hooks ?? []).forEach((h, i) =>
-    plan.add('HOOK', `hooks.${kind}[${i}]`, s(h.path), strv(h.args?.length ? h.args : [h.path]), strv(h.env ?? []), u64(h.timeout ?? 0)),
+    plan.add('HOOK', `hooks.${kind}[${i}]`, s(h.path), strv(h.args?.length ? h.args : [h.path]), strv(h.env ?? runtimeEnv()), u64(h.timeout ?? 0)),
   );
+}
+
+/** Without `env` a hook inherits the runtime's environment, as runc's do (src/runtime/hooks.ts likewise). */
+function runtimeEnv(): string[] {
+  return Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
 }
