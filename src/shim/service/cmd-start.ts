@@ -83,6 +83,22 @@ function adjustOomScore(pid: number): void {
   }
 }
 
+/**
+ * The pid of the group's live shim. A concurrent `start` that just bound the socket writes it right after
+ * spawning the server, so it may not be there yet: wait a bounded moment for it.
+ */
+function groupShimPid(file: string): string | undefined {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 300; i++) {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
+  return undefined;
+}
+
 export async function startCommand(f: ShimFlags): Promise<number> {
   const bundle = process.cwd();
   const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
@@ -101,11 +117,9 @@ export async function startCommand(f: ShimFlags): Promise<number> {
     writeAtomic(`${socketPath(address)}.pid`, String(child.pid));
     adjustOomScore(child.pid!);
   } else {
-    try {
-      writeAtomic(path.join(bundle, 'shim.pid'), fs.readFileSync(`${socketPath(address)}.pid`, 'utf8'));
-    } catch {
-      // a shim started by an older version: containerd does not need the file
-    }
+    const pid = groupShimPid(`${socketPath(address)}.pid`);
+    // (none: a shim started by an older version; containerd does not need the file)
+    if (pid) writeAtomic(path.join(bundle, 'shim.pid'), pid);
   }
   writeAtomic(path.join(bundle, 'address'), address);
   process.stdout.write(address);
