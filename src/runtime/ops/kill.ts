@@ -6,6 +6,7 @@ import type { ContainerRecord } from '../state/record';
 import { containerStatus, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import { recordCgroup } from './container-cgroup';
+import { killPidfdAndWait } from '../pidfd';
 
 /** Parses a signal given as a name (KILL, SIGKILL) or a number. */
 export function parseSignal(signal: string | number | undefined): number {
@@ -74,15 +75,8 @@ export async function killAndWait(pid: number): Promise<void> {
     return; // already gone
   }
   try {
-    native().pidfdSendSignal(pidfd, constants.signals.SIGKILL);
-    await native().waitReadable(pidfd);
-    try {
-      native().reapPidfd(pidfd);
-    } catch {
-      // not our child: its parent reaps it
-    }
+    await killPidfdAndWait(pidfd);
   } finally {
     fs.closeSync(pidfd);
   }
 }
-

@@ -10,6 +10,7 @@ import { cgroupDir } from '../cgroups/path';
 import { native } from '../native';
 import type { JournalEntry } from './journal';
 import { processStartTime } from './status';
+import { killPidfdAndWait } from '../pidfd';
 
 export interface UndoOptions {
   /** state.json was written: the create finished, and what it handed over (the pid file) stays. */
@@ -78,13 +79,7 @@ async function killTree(pid: number, startTime: number): Promise<void> {
         // gone
       }
     }
-    native().pidfdSendSignal(pidfd, constants.signals.SIGKILL);
-    await native().waitReadable(pidfd);
-    try {
-      native().reapPidfd(pidfd);
-    } catch {
-      // not our child
-    }
+    await killPidfdAndWait(pidfd);
   } finally {
     fs.closeSync(pidfd);
   }
