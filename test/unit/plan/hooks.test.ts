@@ -40,14 +40,14 @@ describe('hook steps in the create plan', () => {
     expect(hooks[0]![0].args).toEqual([{ str: '/c0' }, { strv: ['a0', 'a1'] }, { strv: ['K=V'] }, { u64: 7 }]);
   });
 
-  it('startContainer hooks run right after WAIT_START; args default to the path, no timeout is 0', () => {
+  it('startContainer hooks run right after WAIT_START; args default to the path, env to the runtime\'s, no timeout is 0', () => {
     const steps = plan({ startContainer: [{ path: '/s' }] });
     const ops = steps.map((s) => s.op);
     const i = ops.indexOf('HOOK');
     expect(ops[i - 1]).toBe('WAIT_START');
     expect(ops.indexOf('EXEC')).toBeGreaterThan(i);
     expect(steps[i]!.where).toBe('hooks.startContainer[0]');
-    expect(steps[i]!.args).toEqual([{ str: '/s' }, { strv: ['/s'] }, { strv: [] }, { u64: 0 }]);
+    expect(steps[i]!.args).toEqual([{ str: '/s' }, { strv: ['/s'] }, { strv: expect.arrayContaining([`PATH=${process.env.PATH}`]) }, { u64: 0 }]);
     expect(ops.filter((o) => o === 'SYNC')).toEqual([]);
   });
 
