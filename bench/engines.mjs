@@ -5,12 +5,11 @@
 //   node bench/engines.mjs [--iterations N] [--json FILE]
 // The image is the busybox test image plus an empty /run (most distro images have one; containerd's
 // default spec mounts a tmpfs there).
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadEngineHarness } from './lib/engine-harness.mjs';
 import { fmt, median, table } from './lib/stats.mjs';
 
 delete process.env.NODE_EXTRA_CA_CERTS;
@@ -24,23 +23,9 @@ const { values: opts } = parseArgs({
 const N = Number(opts.iterations);
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// The harness is TypeScript: bundle it to a temp module (esbuild is a dev dependency already).
-const buildDir = mkdtempSync(join(tmpdir(), 'tsrunc-bench-engines-'));
 let env;
 try {
-  const harnessFile = join(buildDir, 'harness.mjs');
-  await build({
-    absWorkingDir: repo,
-    entryPoints: ['test/engines/harness.ts'],
-    outfile: harnessFile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(repo, 'test/engines/harness.ts')).href) },
-  });
-  const { EngineEnv } = await import(pathToFileURL(harnessFile).href);
+  const { EngineEnv } = await loadEngineHarness(repo);
 
   env = await EngineEnv.start({ image: { dirs: ['run'] } });
   const samples = { runc: [], tsrunc: [] };
@@ -74,5 +59,4 @@ try {
   if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, samples, median: med, ratio }, null, 2));
 } finally {
   await env?.stop();
-  rmSync(buildDir, { recursive: true, force: true });
 }

@@ -6,12 +6,11 @@
 //   - shim RSS: our one shim for 1 and for 20 detached containers of one sandbox, vs the runc v2 shims
 //   - shim CPU over a few seconds while those 20 containers idle
 //   node bench/shim.mjs [--iterations N] [--json FILE]
-import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadEngineHarness } from './lib/engine-harness.mjs';
 import { fmt, median, table } from './lib/stats.mjs';
 
 delete process.env.NODE_EXTRA_CA_CERTS;
@@ -48,23 +47,10 @@ function ppidOf(pid) {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-const buildDir = mkdtempSync(join(tmpdir(), 'tsrunc-bench-shim-'));
 let env;
 const cleanup = [];
 try {
-  const harnessFile = join(buildDir, 'harness.mjs');
-  await build({
-    absWorkingDir: repo,
-    entryPoints: ['test/engines/harness.ts'],
-    outfile: harnessFile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(repo, 'test/engines/harness.ts')).href) },
-  });
-  const { EngineEnv } = await import(pathToFileURL(harnessFile).href);
+  const { EngineEnv } = await loadEngineHarness(repo);
   env = await EngineEnv.start({ image: { dirs: ['run'] } });
 
   const CONFIGS = {
@@ -194,6 +180,5 @@ try {
     await env?.ctr(['container', 'delete', id], { timeout: 20_000 }).catch(() => undefined);
   }
   await env?.stop();
-  rmSync(buildDir, { recursive: true, force: true });
 }
 

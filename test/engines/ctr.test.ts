@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cgroupOf, cgroupPathDir, procStatus, statusField, waitFor } from '../helpers/host';
 import { EngineEnv, installed, uniqueId, type RunResult } from './harness';
+import * as ctrTasks from './ctr-tasks';
 import type { ImageArchive } from './image';
 
 const haveContainerd = installed('containerd') && installed('ctr');
@@ -27,33 +28,9 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
 
   const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
-  /** Task status from `ctr task ls` (RUNNING, PAUSED, STOPPED, ...), or undefined if there is no task. */
-  async function taskStatus(id: string): Promise<{ pid: number; status: string } | undefined> {
-    const r = await env.ctr(['task', 'ls']);
-    for (const line of r.stdout.split('\n').slice(1)) {
-      const [task, pid, status] = line.trim().split(/\s+/);
-      if (task === id) return { pid: Number(pid), status };
-    }
-    return undefined;
-  }
-
-  async function waitStatus(id: string, status: string, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    let last: string | undefined;
-    while (Date.now() < deadline) {
-      last = (await taskStatus(id))?.status;
-      if (last === status) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`task ${id} is ${last}, not ${status}`);
-  }
-
-  /** Removes a task and its container whatever state they are in. */
-  async function removeAll(id: string): Promise<void> {
-    await env.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeout: 10_000 });
-    await env.ctr(['task', 'delete', '-f', id], { timeout: 10_000 });
-    await env.ctr(['container', 'delete', id], { timeout: 10_000 });
-  }
+  const taskStatus = (id: string) => ctrTasks.taskStatus(env, id);
+  const waitStatus = (id: string, status: string, ms?: number) => ctrTasks.waitStatus(env, id, status, ms);
+  const removeAll = (id: string) => ctrTasks.removeAll(env, id);
 
   describe.each(['runc', 'tsrunc'] as const)('runtime %s', (runtime) => {
     const runArgs = (): string[] => ['run', ...env.ctrRuntimeArgs(runtime)];

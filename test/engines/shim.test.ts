@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EngineEnv, installed, REPO, uniqueId, type RunResult } from './harness';
+import * as ctrTasks from './ctr-tasks';
 
 const SHIM = join(REPO, 'dist', 'containerd-shim-tsrunc-v2');
 const haveContainerd = installed('containerd') && installed('ctr');
@@ -26,31 +27,9 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
   /** tsrunc's state root for the namespace (the shim's default: /run/containerd/tsrunc/<ns>; /run is the env's). */
   const stateRoot = (): string => join(env.dir, 'run', 'containerd', 'tsrunc', env.ns);
 
-  async function taskStatus(id: string): Promise<{ pid: number; status: string } | undefined> {
-    const r = await env.ctr(['task', 'ls']);
-    for (const line of r.stdout.split('\n').slice(1)) {
-      const [task, pid, status] = line.trim().split(/\s+/);
-      if (task === id) return { pid: Number(pid), status };
-    }
-    return undefined;
-  }
-
-  async function waitStatus(id: string, status: string, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    let last: string | undefined;
-    while (Date.now() < deadline) {
-      last = (await taskStatus(id))?.status;
-      if (last === status) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`task ${id} is ${last}, not ${status}`);
-  }
-
-  async function removeAll(id: string): Promise<void> {
-    await env.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeout: 10_000 });
-    await env.ctr(['task', 'delete', '-f', id], { timeout: 10_000 });
-    await env.ctr(['container', 'delete', id], { timeout: 10_000 });
-  }
+  const taskStatus = (id: string) => ctrTasks.taskStatus(env, id);
+  const waitStatus = (id: string, status: string, ms?: number) => ctrTasks.waitStatus(env, id, status, ms);
+  const removeAll = (id: string) => ctrTasks.removeAll(env, id);
 
   /** Pid of the shim serving `id` (containerd's `shim.pid` in the bundle), checked to be our node shim. */
   function shimPid(id: string): number {
