@@ -75,10 +75,6 @@ export function warnerFor(g: Globals, command: string): (message: string) => voi
   return (m) => (g.log ? writeLog(g, 'warning', m) : err(`tsrunc: ${command}: warning: ${m}\n`));
 }
 
-export function warner(cmd: Command, command: string): (message: string) => void {
-  return warnerFor(globals(cmd), command);
-}
-
 /** One-line errors, runc's exit code 1, and the json log that engines read. */
 export function fail(g: Globals, command: string, error: unknown): never {
   const msg = error instanceof Error ? error.message : String(error);

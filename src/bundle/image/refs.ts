@@ -17,6 +17,3 @@ export function parseRef(text: string): Ref {
   return { name: text, tag: 'latest' };
 }
 
-export function refString(ref: Ref): string {
-  return ref.digest ? `${ref.name}@${ref.digest}` : `${ref.name}:${ref.tag ?? 'latest'}`;
-}

@@ -5,7 +5,6 @@ import { native } from '../native';
 import { containerStatus } from '../state/status';
 import type { ContainerRecord } from '../state/record';
 import { StateStore, type LockedDir } from '../state/store';
-import { unlinkIfPresent } from '../state/remove-dir';
 import { removeContainerCgroup } from './container-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
@@ -79,5 +78,14 @@ async function releaseInit(dirPath: string, dirFd: number): Promise<void> {
     if (reply.startsWith('E')) throw new RuntimeError(reply.slice(1));
   } finally {
     fs.closeSync(conn);
+  }
+}
+
+/** Unlinks a file that may already be gone (fs.rmSync would load its recursive remover: ~0.7 ms a call). */
+function unlinkIfPresent(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
