@@ -4,7 +4,7 @@
 import { closeSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
 import { RuntimeError } from '../errors';
-import { cgroupInode, errnoCode, openCgroupFile, parseKeyValues, readCgroupFile, readOptional, sleep, writeCgroupFile } from './fsutil';
+import { cgroupFrozen, cgroupInode, errnoCode, openCgroupFile, parseKeyValues, readCgroupFile, readOptional, sleep, writeCgroupFile } from './fsutil';
 import { cgroup2Mount, type MountInfo } from './mountinfo';
 import { cgroupDir, checkCgroupPath } from './path';
 import { requiredControllers, resourceWrites, type CgroupWrite } from './resources';
@@ -197,7 +197,7 @@ export class Cgroup {
   }
 
   isFrozen(): boolean {
-    return this.events().get('frozen') === 1;
+    return cgroupFrozen(this.dir);
   }
 
   /** cgroup.events: populated, frozen. */

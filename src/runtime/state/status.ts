@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Cgroup } from '../cgroups/manager';
+import { cgroupFrozen } from '../cgroups/fsutil';
+import { cgroupDir } from '../cgroups/path';
 import type { ContainerRecord, Status } from './record';
 import { START_SOCKET } from './store';
 
@@ -22,6 +23,7 @@ export function processStartTime(pid: number): number | null {
 export function containerStatus(record: ContainerRecord, dir: string): Status {
   if (record.pid <= 0 || processStartTime(record.pid) !== record.pidStartTime) return 'stopped';
   if (fs.existsSync(path.join(dir, START_SOCKET))) return 'created';
-  if (record.cgroupPath && Cgroup.open(record.cgroupPath).isFrozen()) return 'paused';
+  // state.json is untrusted: cgroupDir checks the path, readCgroupFile opens beneath the cgroup2 mount
+  if (record.cgroupPath && cgroupFrozen(cgroupDir(record.cgroupPath))) return 'paused';
   return 'running';
 }
