@@ -190,14 +190,13 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
       expect(r.code, show(r)).toBe(0);
       await waitStatus(id, 'RUNNING');
       const bg = env.ctr(['task', 'exec', '--exec-id', 'same', id, 'sleep', '30']);
-      let dup: RunResult | undefined;
-      for (let n = 0; n < 100; n++) {
-        dup = await env.ctr(['task', 'exec', '--exec-id', 'same', id, 'true']);
-        if (/already exists/.test(dup.stderr)) break;
-        await new Promise((res) => setTimeout(res, 50));
-      }
-      expect(dup!.code).not.toBe(0);
-      expect(dup!.stderr).toMatch(/already exists/);
+      // Only once the first exec runs is its id taken (a second one started earlier could take it instead).
+      let ps = '';
+      for (let n = 0; n < 200 && !/\bsame\b/.test(ps); n++) ps = (await env.ctr(['task', 'ps', id])).stdout;
+      expect(ps).toMatch(/\bsame\b/);
+      const dup = await env.ctr(['task', 'exec', '--exec-id', 'same', id, 'true']);
+      expect(dup.code).not.toBe(0);
+      expect(dup.stderr).toMatch(/already exists/);
       const k = await env.ctr(['task', 'kill', '--exec-id', 'nope', id]);
       expect(k.code).not.toBe(0);
       expect(k.stderr).toMatch(/not found/);
