@@ -136,6 +136,10 @@ export interface EngineEnvOptions {
   podman?: boolean;
   /** Options of the test image (default: the plain busybox rootfs). */
   image?: ImageOptions;
+  /** Enables containerd's CRI plugin with the TOML this returns for the env's dir (its `[plugins."io.containerd.grpc.v1.cri"]` tables). */
+  cri?: (dir: string) => string;
+  /** Directories put before containerd's PATH (where it finds shims by name, e.g. io.containerd.tsrunc.v2). */
+  containerdPath?: string[];
 }
 
 interface Daemon {
@@ -166,6 +170,7 @@ export class EngineEnv {
   private holderNs?: string;
   private daemons = new Map<string, Daemon>();
   private logFiles: string[] = [];
+  private opts: EngineEnvOptions = {};
 
   private constructor() {
     this.dir = mkdtempSync(join(tmpdir(), `${this.tag}-`));
@@ -194,6 +199,7 @@ export class EngineEnv {
   }
 
   private async setUp(opts: EngineEnvOptions): Promise<void> {
+    this.opts = opts;
     for (const d of ['bin', 'run', 'containerd', 'docker', 'podman', 'roots/runc', 'roots/tsrunc', 'logs', 'image']) {
       mkdirSync(join(this.dir, d), { recursive: true });
     }
@@ -264,11 +270,11 @@ export class EngineEnv {
     return run(...this.nsArgv(cmd, args), opts);
   }
 
-  private spawnDaemon(name: string, cmd: string, args: string[]): Daemon {
+  private spawnDaemon(name: string, cmd: string, args: string[], env?: Record<string, string>): Daemon {
     const log = join(this.dir, 'logs', `${name}.log`);
     this.logFiles.push(log);
     const fd = openSync(log, 'a');
-    const child = spawn(...this.nsArgv(cmd, args), { stdio: ['ignore', fd, fd], env: cleanEnv(), detached: true });
+    const child = spawn(...this.nsArgv(cmd, args), { stdio: ['ignore', fd, fd], env: cleanEnv(env), detached: true });
     closeSync(fd);
     if (!child.pid) throw new Error(`${name} did not start`);
     child.on('error', () => {});
@@ -294,14 +300,15 @@ export class EngineEnv {
       'version = 2',
       `root = "${c}/root"`,
       `state = "${c}/state"`,
-      // No CRI: nothing here needs Kubernetes' plugin, and it would want CNI and more.
-      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+      // No CRI unless a test asks for it (test/engines/cri.test.ts): it wants CNI paths and more.
+      `disabled_plugins = [${this.opts.cri === undefined ? '"io.containerd.grpc.v1.cri", ' : ''}"io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]`,
       '[grpc]',
       `  address = "${this.containerdSock}"`,
       '[ttrpc]',
       `  address = "${this.containerdSock}.ttrpc"`,
       '[plugins."io.containerd.internal.v1.opt"]',
       `  path = "${c}/opt"`,
+      this.opts.cri?.(this.dir) ?? '',
       '',
     ].join('\n');
   }
@@ -310,7 +317,8 @@ export class EngineEnv {
   async startContainerd(): Promise<void> {
     const config = join(this.dir, 'containerd', 'config.toml');
     writeFileSync(config, this.containerdConfig());
-    const d = this.spawnDaemon('containerd', 'containerd', ['--config', config]);
+    const path = this.opts.containerdPath ? { PATH: [...this.opts.containerdPath, process.env.PATH].join(':') } : undefined;
+    const d = this.spawnDaemon('containerd', 'containerd', ['--config', config], path);
     await this.waitReady(d, async () => existsSync(this.containerdSock) && (await run(...this.ctrArgv(['version']), { timeout: 5000 })).code === 0);
   }
 

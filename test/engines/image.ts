@@ -2,7 +2,7 @@
 // repositories) made from a busybox rootfs, which both `ctr image import` and `docker load` accept.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRootfs } from '../../src/bundle/busybox';
 
@@ -22,6 +22,10 @@ export interface ImageOptions {
   tag?: string;
   /** Extra empty directories in the rootfs (e.g. `run`, which busybox images lack and most distro images have). */
   dirs?: string[];
+  /** Files copied into the rootfs: path in the image -> host file (mode kept), e.g. a pause binary. */
+  files?: Record<string, string>;
+  /** The image's Cmd (default `sh`). */
+  cmd?: string[];
 }
 
 /** Builds the archive in `dir` (created); the rootfs is Debian's busybox-static plus a few /etc files. */
@@ -33,6 +37,7 @@ export function makeBusyboxImage(dir: string, opts: ImageOptions = {}): ImageArc
   mkdirSync(tree, { recursive: true });
   makeBusyboxRootfs(rootfs);
   for (const d of opts.dirs ?? []) mkdirSync(join(rootfs, d), { recursive: true, mode: 0o755 });
+  for (const [to, from] of Object.entries(opts.files ?? {})) copyFileSync(from, join(rootfs, to));
 
   // Reproducible layer: sorted names, fixed times, numeric owners.
   const layerTmp = join(dir, 'layer.tar');
@@ -49,7 +54,7 @@ export function makeBusyboxImage(dir: string, opts: ImageOptions = {}): ImageArc
     architecture: 'amd64',
     os: 'linux',
     created,
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: opts.cmd ?? ['sh'] },
     rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
     history: [{ created, created_by: 'tsrunc test/engines/image.ts' }],
   });
