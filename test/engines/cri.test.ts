@@ -280,6 +280,24 @@ describe.skipIf(!haveTools)('containerd CRI plugin with runtime_type io.containe
     expect(usage).toBeLessThanOrEqual(usec * 1000n);
   });
 
+  test('containerd SIGKILL + restart: the plugin recovers the pod from the same shim, and ExecSync still works', async () => {
+    const shim = shimOf(sandboxId);
+    const pids = await Promise.all(Object.values(ids).map(async (id) => infoPid(await containerStatus(id, true))));
+    await env.killContainerd();
+    await env.startContainerd();
+    // The plugin reloads its pods and containers from containerd, which reconnects to the shim (`address`).
+    const s = await poll('the sandbox after the restart', () => cri.rt('PodSandboxStatus', { podSandboxId: sandboxId }).catch((): Msg => ({})), (r: Msg) => r.status?.state === 'SANDBOX_READY');
+    expect(s.status.id).toBe(sandboxId);
+    for (const [i, id] of Object.values(ids).entries()) {
+      const c = await containerStatus(id, true);
+      expect(c.status.state).toBe('CONTAINER_RUNNING');
+      expect(infoPid(c)).toBe(pids[i]);
+    }
+    expect(shimProcesses()).toEqual([shim]);
+    const r = await cri.rt('ExecSync', { containerId: ids.writer, cmd: ['echo', 'after-restart'], timeout: 30 });
+    expect(Buffer.from(r.stdout).toString()).toBe('after-restart\n');
+  });
+
   test('ContainerStatus: running, then exited with its exit code; StopContainer\'s SIGTERM is 143', async () => {
     expect((await containerStatus(ids.runner)).status.state).toBe('CONTAINER_RUNNING');
     writeFileSync(join(data(), 'go'), '');
@@ -327,6 +345,13 @@ describe.skipIf(!haveTools)('containerd CRI plugin with runtime_type io.containe
     for (const id of all) {
       expect(existsSync(bundle(id))).toBe(false);
       expect(existsSync(join(stateRoot(), id))).toBe(false);
+    }
+    // The plugin's own per-pod and per-container dirs (hosts, resolv.conf, shm, fifos) went too.
+    for (const base of ['root', 'state']) {
+      for (const kind of ['sandboxes', 'containers']) {
+        const d = join(env.dir, 'containerd', base, 'io.containerd.grpc.v1.cri', kind);
+        expect(existsSync(d) ? readdirSync(d) : [], d).toEqual([]);
+      }
     }
     // No rootfs, no sandbox /dev/shm.
     expect(mountsUnder(join(env.dir, 'containerd', 'state'))).toEqual([]);
