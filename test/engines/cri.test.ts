@@ -4,6 +4,9 @@
 // installed, and the plugin needs none for it) with a shared pid namespace, its sandbox running a static
 // pause built here, and two containers: all three are served by ONE shim process, and nothing is left
 // once the pod is stopped and removed.
+// On this host the plugin runs without cgroups (see CGROUPS); the real-node setting, with the pods'
+// cgroup_parent and cpu.weight, runs in the qemu guest (~3 min under TCG):
+//   test/vm/run-in-vm.sh env CI=1 node node_modules/vitest/vitest.mjs run --config test/engines/vitest.config.ts test/engines/cri.test.ts
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +32,16 @@ const CGROUPS = ((): boolean => {
   return !!root && readFileSync(join(root, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('cpu');
 })();
 
+/**
+ * Whether we hold CAP_SYS_RESOURCE (bit 24), which lowering an oom_score_adj needs. This machine's root
+ * lacks it; the plugin gives sandboxes -998, so it then runs with `restrict_oom_score_adj` (its setting for
+ * an unprivileged containerd: scores are raised to containerd's own), as any runtime would fail otherwise.
+ */
+const SYS_RESOURCE = ((): boolean => {
+  const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  return (BigInt('0x' + eff) & (1n << 24n)) !== 0n;
+})();
+
 /** The CRI plugin's config: the README's snippet plus what a test machine needs (no registry, no CNI). */
 function criConfig(dir: string): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
@@ -52,17 +65,9 @@ function criConfig(dir: string): string {
   ].join('\n');
 }
 
-/**
- * Whether we hold CAP_SYS_RESOURCE (bit 24), which lowering an oom_score_adj needs. This machine's root
- * lacks it; the plugin gives sandboxes -998, so it then runs with `restrict_oom_score_adj` (its setting for
- * an unprivileged containerd: scores are raised to containerd's own), as any runtime would fail otherwise.
- */
-const SYS_RESOURCE = ((): boolean => {
-  const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
-  return (BigInt('0x' + eff) & (1n << 24n)) !== 0n;
-})();
+const MODE = `${CGROUPS ? 'pod cgroup_parent' : 'disable_cgroup'}, ${SYS_RESOURCE ? 'oom -998' : 'restrict_oom_score_adj'}`;
 
-describe.skipIf(!haveTools)('containerd CRI plugin with runtime_type io.containerd.tsrunc.v2', () => {
+describe.skipIf(!haveTools)(`containerd CRI plugin with runtime_type io.containerd.tsrunc.v2 (${MODE})`, () => {
   let env: EngineEnv;
   let cri: CriClient;
   const data = (): string => join(env.dir, 'pod-data');
@@ -209,6 +214,11 @@ describe.skipIf(!haveTools)('containerd CRI plugin with runtime_type io.containe
     const state = JSON.parse(readFileSync(join(stateRoot(), sandboxId, 'state.json'), 'utf8')) as { pid: number; cgroupDir: string };
     expect(state.pid).toBe(info.pid);
     expect(state.cgroupDir).toBe(`/sys/fs/cgroup/${cgroupOf('pod1', sandboxId)}`);
+    // The plugin's sandbox settings reached the kernel: oom_score_adj -998 (containerd's own where it is
+    // restricted; containerd inherits ours) and, with cgroups, its cpu.shares 2 as cpu.weight 1.
+    const ownOom = readFileSync('/proc/self/oom_score_adj', 'utf8').trim();
+    expect(readFileSync(`/proc/${info.pid}/oom_score_adj`, 'utf8').trim()).toBe(SYS_RESOURCE ? '-998' : ownOom);
+    if (CGROUPS) expect((await env.exec('cat', [join(state.cgroupDir, 'cpu.weight')])).stdout).toBe('1\n');
   });
 
   test('CreateContainer + StartContainer: two containers in the pod, its pid namespace and its mounts', async () => {
