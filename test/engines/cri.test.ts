@@ -278,6 +278,8 @@ describe.skipIf(!haveTools)(`containerd CRI plugin with runtime_type io.containe
       expect(ppidOf(infoPid(await containerStatus(id, true)))).toBe(shim);
     }
     expect(shimProcesses()).toEqual([shim]);
+    const rss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${shim}/status`, 'utf8'))![1]);
+    console.log(`one shim for a pod of 3 tasks: RSS ${(rss / 1024).toFixed(1)} MiB`);
   });
 
   test('ContainerStats: CPU usage from the shim\'s cgroup v2 metrics', async () => {
