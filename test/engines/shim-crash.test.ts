@@ -16,8 +16,12 @@ const SHIM = join(REPO, 'dist', 'containerd-shim-tsrunc-v2');
 const haveContainerd = installed('containerd') && installed('ctr');
 const PARALLEL = 4;
 
-/** How the shim is killed: it kills itself at a step, the test kills it after a delay or while the hook runs. */
-type Kill = { step: string } | { delayMs: number } | { hookRunning: number };
+/**
+ * How the shim is killed: it kills itself at a step, or the test kills it while the hook runs, or after a
+ * delay from the shim's start (`start` wrote shim.pid) or from the start of its Create (the shim wrote
+ * its bundle record, the first thing Create does).
+ */
+type Kill = { step: string } | { delayMs: number; after: 'start' | 'create' } | { hookRunning: number };
 
 interface Case {
   cgroup: 'default' | 'custom';
@@ -46,6 +50,8 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
   const wrappers = new Map<string, string>();
   /** Sockets of shims killed before containerd connected (cleaner 'shim'). */
   const unreachedSockets: string[] = [];
+  /** Where the kills of the current test landed. */
+  const outcomes: string[] = [];
 
   beforeAll(async () => {
     env = await EngineEnv.start({ image: { dirs: ['run'] } });
@@ -75,7 +81,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
    * unmounts it right after), and answers an empty DeleteResponse.
    */
   function wrapper(step: string | undefined, cleaner: 'shim' | 'cli'): string {
-    const key = `${step ?? 'none'}-${cleaner}`;
+    const key = `${step || 'none'}-${cleaner}`;
     let file = wrappers.get(key);
     if (file) return file;
     file = join(env.dir, 'bin', `shim-${key}`);
@@ -141,6 +147,15 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     return undefined;
   }
 
+  /** Waits until the shim's Create has begun (its bundle record exists); false if ctr ended first. */
+  async function createBegun(id: string, done: () => boolean): Promise<boolean> {
+    while (!done()) {
+      if (existsSync(join(bundleOf(id), 'tsrunc-shim.json'))) return true;
+      await sleep(2);
+    }
+    return false;
+  }
+
   function killShim(pid: number, id: string): void {
     // only while it still is the shim of this container
     if (!readOr(`/proc/${pid}/cmdline`).split('\0').includes(id)) return;
@@ -195,7 +210,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     const running = ctrRun(c, id).finally(() => (finished = true));
     if ('delayMs' in c.kill) {
       const pid = await shimPid(id, () => finished);
-      if (pid) {
+      if (pid && (c.kill.after === 'start' || (await createBegun(id, () => finished)))) {
         await sleep(c.kill.delayMs);
         killShim(pid, id);
       }
@@ -220,6 +235,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     // nothing but the shim's socket exists yet.
     const unreached = /failed to start shim: start failed: dial unix .*connection refused/.test(r.stderr);
     if (unreached) unreachedSockets.push(socketOf(id));
+    outcomes.push(unreached ? 'before containerd connected' : r.code ? 'during Create' : 'after Create');
     // containerd noticed (the connection closed) and ran the shim's `delete`
     const first = await settled(c, id, 15_000, unreached);
     await env.ctr(['task', 'rm', '-f', id], { timeout: 10_000 });
@@ -248,6 +264,9 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
         }
       }),
     );
+    const counts: Record<string, number> = {};
+    for (const o of outcomes.splice(0)) counts[o] = (counts[o] ?? 0) + 1;
+    console.log(`shim kills: ${JSON.stringify(counts)}`);
     expect(failures).toEqual([]);
     if (unreachedSockets.length) {
       // the `delete` of the next container (containerd runs it after every Delete) sweeps them
@@ -257,24 +276,28 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     }
   }
 
-  /** ms from the shim's start to the end of an unharmed `ctr run -d` (and a check that it works). */
-  async function unharmed(c: Omit<Case, 'kill'>): Promise<number> {
+  /** ms from the shim's start, and from its Create, to the end of an unharmed `ctr run -d` (and a check that it works). */
+  async function unharmed(c: Omit<Case, 'kill'>): Promise<{ start: number; create: number }> {
     const id = uniqueId('ok');
     let finished = false;
-    const running = ctrRun({ ...c, kill: { delayMs: 0 } }, id).finally(() => (finished = true));
+    const running = ctrRun({ ...c, kill: { step: '' } }, id).finally(() => (finished = true));
     await shimPid(id, () => finished);
     const t0 = Date.now();
+    await createBegun(id, () => finished);
+    const t1 = Date.now();
     const r = await running;
-    const ms = Date.now() - t0;
+    const ms = { start: Date.now() - t0, create: Date.now() - t1 };
     expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
     await env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
     await env.ctr(['task', 'rm', '-f', id], { timeout: 10_000 });
     await env.ctr(['container', 'rm', id]);
-    expect(await settled({ ...c, kill: { delayMs: 0 } }, id)).toEqual([]);
+    expect(await settled({ ...c, kill: { step: '' } }, id)).toEqual([]);
     return ms;
   }
 
-  const delays = (total: number, n: number) => Array.from({ length: n }, (_, i) => ({ delayMs: Math.round((total * i) / (n - 1)) }));
+  /** n kills spread over `total` ms after `after`. */
+  const delays = (total: number, n: number, after: 'start' | 'create'): Kill[] =>
+    Array.from({ length: n }, (_, i) => ({ delayMs: Math.round((total * i) / n), after }));
 
   test('at chosen steps: rootfs mounted, stdio open, cgroup made, helper and init started, state written', async () => {
     const steps = ['shim-rootfs', 'shim-io', 'state-dir', 'cgroup', 'helper', 'init-pid', 'ready', 'state-written'];
@@ -292,22 +315,23 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
   }, 120_000);
 
   test('at timed delays during ctr run -d (default and custom cgroup, terminal)', async () => {
-    const total = await unharmed({ cgroup: 'default', cleaner: 'shim' });
-    console.log(`ctr run -d from the shim's start: ${total} ms`);
+    const t = await unharmed({ cgroup: 'default', cleaner: 'shim' });
+    console.log(`ctr run -d: ${t.start} ms from the shim's start, ${t.create} ms from its Create`);
     const cases: Case[] = [
-      ...delays(total, 5).map((kill): Case => ({ cgroup: 'default', cleaner: 'shim', kill })),
-      ...delays(total, 4).map((kill): Case => ({ cgroup: 'custom', cleaner: 'shim', kill })),
-      ...delays(total, 3).map((kill): Case => ({ cgroup: 'default', terminal: true, cleaner: 'shim', kill })),
+      ...delays(t.start - t.create, 2, 'start').map((kill): Case => ({ cgroup: 'default', cleaner: 'shim', kill })),
+      ...delays(t.create, 5, 'create').map((kill): Case => ({ cgroup: 'default', cleaner: 'shim', kill })),
+      ...delays(t.create, 4, 'create').map((kill): Case => ({ cgroup: 'custom', cleaner: 'shim', kill })),
+      ...delays(t.create, 3, 'create').map((kill): Case => ({ cgroup: 'default', terminal: true, cleaner: 'shim', kill })),
     ];
     await pool(cases);
   }, 120_000);
 
   test('tsrunc delete --force against the shim\'s state root cleans as the shim\'s delete does', async () => {
-    const total = await unharmed({ cgroup: 'custom', cleaner: 'cli' });
+    const t = await unharmed({ cgroup: 'custom', cleaner: 'cli' });
     const cases: Case[] = [
       ...['shim-rootfs', 'shim-io', 'cgroup', 'ready'].map((step): Case => ({ cgroup: 'custom', cleaner: 'cli', kill: { step } })),
       { cgroup: 'custom', hook: true, cleaner: 'cli', kill: { hookRunning: 10 } },
-      ...delays(total, 2).map((kill): Case => ({ cgroup: 'custom', cleaner: 'cli', kill })),
+      ...delays(t.create, 2, 'create').map((kill): Case => ({ cgroup: 'custom', cleaner: 'cli', kill })),
     ];
     await pool(cases);
   }, 120_000);
