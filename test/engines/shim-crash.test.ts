@@ -28,6 +28,8 @@ interface Case {
   terminal?: boolean;
   /** A createRuntime hook that blocks (spec from --config, no snapshot: the shim mounts nothing). */
   hook?: boolean;
+  /** stdout to a binary:// logger that never ends by itself (the shim starts it during Create). */
+  logger?: boolean;
   /** Who cleans up after the dead shim: its own `delete`, or `tsrunc delete --force` in its place. */
   cleaner: 'shim' | 'cli';
   kill: Kill;
@@ -57,6 +59,8 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     env = await EngineEnv.start({ image: { dirs: ['run'] } });
     cg2 = cgroup2Mount()!;
     makeBusyboxRootfs(join(env.dir, 'hook-rootfs'));
+    // ready at once (fd 5 closed), then deaf to the end of its input: only a kill ends it
+    writeFileSync(loggerBin(), `#!/bin/sh\necho $$ >> ${env.dir}/logs/logger-$CONTAINER_ID.pid\nexec 5>&-\nexec sleep 1000\n`, { mode: 0o755 });
     const s = await env.ctr(['oci', 'spec']);
     baseSpec = JSON.parse(s.stdout) as Record<string, unknown>;
   });
@@ -71,6 +75,8 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
   const socketOf = (id: string) =>
     join(env.dir, 'run', 'containerd', 's', createHash('sha256').update(join(env.containerdSock, env.ns, id)).digest('hex'));
   const hookLog = (id: string) => join(env.dir, 'logs', `hook-${id}.log`);
+  const loggerBin = () => join(env.dir, 'bin', 'stubborn-logger');
+  const loggerPids = (id: string) => readOr(join(env.dir, 'logs', `logger-${id}.pid`)).split('\n').filter(Boolean).map(Number);
   const cliMark = (id: string) => join(env.dir, 'logs', `cli-${id}.mark`);
   const cgroupsOf = (c: Case, id: string): string[] =>
     c.cgroup === 'custom' ? [`/${env.tag}-cc-${id}/ctr`, `/${env.tag}-cc-${id}`] : [`/${env.ns}/${id}`];
@@ -130,6 +136,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     args.push('--cpu-shares', '0');
     if (c.cgroup === 'custom') args.push('--cgroup', cgroupsOf(c, id)[0]!);
     if (c.terminal) args.push('-t');
+    if (c.logger) args.push('--log-uri', `binary://${loggerBin()}`);
     args.push(env.image.ctrRef, id, 'sleep', '1000');
     if (!c.terminal) return env.ctr(args, { timeout: 30_000 });
     // -t wants a terminal on ctr's stdin
@@ -182,6 +189,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     if (c.cleaner === 'shim' && !unreached) for (const f of [sock, `${sock}.pid`]) if (existsSync(f)) found.push(`file ${f}`);
     for (const line of readOr('/proc/net/unix').split('\n')) if (line.includes(state)) found.push(`socket ${line}`);
     const hookPids = readOr(hookLog(id)).split('\n').filter(Boolean).map(Number);
+    for (const pid of loggerPids(id)) if (/^\d+ \(.*\) [^ZX] /.test(readOr(`/proc/${pid}/stat`))) found.push(`logger process ${pid}`);
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
       const stat = readOr(`/proc/${pid}/stat`);
       if (!stat || /^\d+ \(.*\) [ZX] /.test(stat)) continue;
@@ -204,7 +212,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
   }
 
   async function crashAndCheck(c: Case): Promise<void> {
-    const id = uniqueId(c.hook ? 'hk' : c.terminal ? 'tty' : c.cgroup === 'custom' ? 'cc' : 'dc');
+    const id = uniqueId(c.hook ? 'hk' : c.terminal ? 'tty' : c.logger ? 'log' : c.cgroup === 'custom' ? 'cc' : 'dc');
     const what = `${JSON.stringify(c)} (${id})`;
     let finished = false;
     const running = ctrRun(c, id).finally(() => (finished = true));
@@ -299,12 +307,13 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
   const delays = (total: number, n: number, after: 'start' | 'create'): Kill[] =>
     Array.from({ length: n }, (_, i) => ({ delayMs: Math.round((total * i) / n), after }));
 
-  test('at chosen steps: rootfs mounted, stdio open, cgroup made, helper and init started, state written', async () => {
+  test('at chosen steps: rootfs mounted, stdio open (a binary:// logger too), cgroup made, helper and init started, state written', async () => {
     const steps = ['shim-rootfs', 'shim-io', 'state-dir', 'cgroup', 'helper', 'init-pid', 'ready', 'state-written'];
     const cases: Case[] = [
       ...steps.map((step): Case => ({ cgroup: 'default', cleaner: 'shim', kill: { step } })),
       ...['shim-rootfs', 'cgroup-made', 'cgroup'].map((step): Case => ({ cgroup: 'custom', cleaner: 'shim', kill: { step } })),
       ...['shim-io', 'ready'].map((step): Case => ({ cgroup: 'default', terminal: true, cleaner: 'shim', kill: { step } })),
+      ...['shim-io', 'cgroup', 'state-written'].map((step): Case => ({ cgroup: 'default', logger: true, cleaner: 'shim', kill: { step } })),
     ];
     await pool(cases);
   }, 120_000);
@@ -331,6 +340,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     const cases: Case[] = [
       ...['shim-rootfs', 'shim-io', 'cgroup', 'ready'].map((step): Case => ({ cgroup: 'custom', cleaner: 'cli', kill: { step } })),
       { cgroup: 'custom', hook: true, cleaner: 'cli', kill: { hookRunning: 10 } },
+      { cgroup: 'custom', logger: true, cleaner: 'cli', kill: { step: 'shim-io' } },
       ...delays(t.create, 2, 'create').map((kill): Case => ({ cgroup: 'custom', cleaner: 'cli', kill })),
     ];
     await pool(cases);

@@ -28,13 +28,18 @@ export async function cleanUpAfterDeadShim(o: DeadShimCleanup): Promise<{ pid: n
   // Written before Create made anything: without it, Create never began (nothing of ours to undo).
   const info = readBundleInfo(o.bundle);
   const root = info?.root ?? path.join(DEFAULT_ROOT, o.namespace);
-  if (fs.existsSync(path.join(root, o.id))) {
+  const stateDir = path.join(root, o.id);
+  if (fs.existsSync(stateDir)) {
     const { deleteContainer } = await import('../../runtime/ops/delete');
+    const loggers = await handedOver(stateDir);
     try {
       await deleteContainer(root, o.id, { force: true, warn: o.warn });
     } catch (err) {
       if (!/does not exist/.test((err as Error).message)) o.warn(`delete ${o.id}: ${(err as Error).message}`);
     }
+    // A finished Create handed its logger over to the shim, which would have ended it on Delete: its input
+    // has ended with the container; SIGTERM (its chance to flush, as the shim gives it) for one that stays.
+    for (const l of loggers) if (l.alive()) process.kill(l.pid, 'SIGTERM');
   }
   // A rootfs a finished Create mounted, still there (its journal went with an older shim's state).
   const rootfs = path.join(o.bundle, 'rootfs');
@@ -54,6 +59,21 @@ export async function cleanUpAfterDeadShim(o: DeadShimCleanup): Promise<{ pid: n
     await sweepStaleSockets(path.dirname(sock));
   }
   return { pid: info?.pid ?? 0 };
+}
+
+/** The processes a finished Create handed over (the binary:// logger), as the journal lists them. */
+async function handedOver(stateDir: string): Promise<{ pid: number; alive(): boolean }[]> {
+  const { readJournal } = await import('../../runtime/state/journal');
+  const { processStartTime } = await import('../../runtime/state/status');
+  let entries;
+  try {
+    entries = readJournal(stateDir);
+  } catch {
+    return []; // refused as a whole: deleteContainer says why
+  }
+  return entries.flatMap((e) =>
+    e.op === 'process' && e.handover ? [{ pid: e.pid, alive: () => processStartTime(e.pid) === e.startTime }] : [],
+  );
 }
 
 /** Removes a shim socket (and our `.pid` next to it) that no shim answers on any more. */
