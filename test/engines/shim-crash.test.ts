@@ -30,6 +30,8 @@ interface Case {
   hook?: boolean;
   /** stdout to a binary:// logger that never ends by itself (the shim starts it during Create). */
   logger?: boolean;
+  /** A state root of its own (runtime options): `delete` must learn it from the shim's record. */
+  ownRoot?: boolean;
   /** Who cleans up after the dead shim: its own `delete`, or `tsrunc delete --force` in its place. */
   cleaner: 'shim' | 'cli';
   kill: Kill;
@@ -58,6 +60,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
   beforeAll(async () => {
     env = await EngineEnv.start({ image: { dirs: ['run'] } });
     cg2 = cgroup2Mount()!;
+    writeFileSync(ownRootConfig(), JSON.stringify({ root: join(env.dir, 'own-root') }));
     makeBusyboxRootfs(join(env.dir, 'hook-rootfs'));
     // ready at once (fd 5 closed), then deaf to the end of its input: only a kill ends it
     writeFileSync(loggerBin(), `#!/bin/sh\necho $$ >> ${env.dir}/logs/logger-$CONTAINER_ID.pid\nexec 5>&-\nexec sleep 1000\n`, { mode: 0o755 });
@@ -69,7 +72,8 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     await env?.stop();
   });
 
-  const stateRoot = () => join(env.dir, 'run', 'containerd', 'tsrunc', env.ns);
+  const stateRoot = (c?: Case) => (c?.ownRoot ? join(env.dir, 'own-root', env.ns) : join(env.dir, 'run', 'containerd', 'tsrunc', env.ns));
+  const ownRootConfig = () => join(env.dir, 'own-root.json');
   const bundleOf = (id: string) => join(env.dir, 'containerd', 'state', 'io.containerd.runtime.v2.task', env.ns, id);
   /** The shim's socket file (its name as containerd's shims make it; /run is the env's). */
   const socketOf = (id: string) =>
@@ -86,8 +90,8 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
    * `delete` runs `tsrunc delete --force` instead, notes whether the rootfs is still mounted (containerd
    * unmounts it right after), and answers an empty DeleteResponse.
    */
-  function wrapper(step: string | undefined, cleaner: 'shim' | 'cli'): string {
-    const key = `${step || 'none'}-${cleaner}`;
+  function wrapper(step: string | undefined, cleaner: 'shim' | 'cli', root: string): string {
+    const key = `${step || 'none'}-${cleaner}-${root === stateRoot() ? 'default' : 'own'}`;
     let file = wrappers.get(key);
     if (file) return file;
     file = join(env.dir, 'bin', `shim-${key}`);
@@ -99,7 +103,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
         'if [ "$last" = delete ]; then',
         '  id=; bundle=$PWD',
         '  while [ $# -gt 0 ]; do case $1 in -id) id=$2; shift;; -bundle) bundle=$2; shift;; esac; shift; done',
-        `  ${env.tsruncBin} --root ${stateRoot()} delete --force "$id" >&2`,
+        `  ${env.tsruncBin} --root ${root} delete --force "$id" >&2`,
         `  if mountpoint -q "$bundle/rootfs"; then echo mounted; else echo clean; fi > ${env.dir}/logs/cli-"$id".mark`,
         '  exit 0',
         'fi',
@@ -131,7 +135,8 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
 
   function ctrRun(c: Case, id: string): Promise<RunResult> {
     const step = 'step' in c.kill ? c.kill.step : undefined;
-    const args = ['run', '-d', '--runtime', wrapper(step, c.cleaner)];
+    const args = ['run', '-d', '--runtime', wrapper(step, c.cleaner, stateRoot(c))];
+    if (c.ownRoot) args.push('--runtime-config-path', ownRootConfig());
     if (c.hook) return env.ctr([...args, '--config', hookSpec(c, id), id], { timeout: 30_000 });
     args.push('--cpu-shares', '0');
     if (c.cgroup === 'custom') args.push('--cgroup', cgroupsOf(c, id)[0]!);
@@ -176,7 +181,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
   /** Whatever of container `id` is still on the host. */
   function leftovers(c: Case, id: string, unreached = false): string[] {
     const found: string[] = [];
-    const state = join(stateRoot(), id);
+    const state = join(stateRoot(c), id);
     const bundle = bundleOf(id);
     if (existsSync(state)) found.push(`state dir ${state}`);
     for (const cg of cgroupsOf(c, id)) if (existsSync(join(cg2, cg))) found.push(`cgroup ${cg}`);
@@ -314,6 +319,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
       ...['shim-rootfs', 'cgroup-made', 'cgroup'].map((step): Case => ({ cgroup: 'custom', cleaner: 'shim', kill: { step } })),
       ...['shim-io', 'ready'].map((step): Case => ({ cgroup: 'default', terminal: true, cleaner: 'shim', kill: { step } })),
       ...['shim-io', 'cgroup', 'state-written'].map((step): Case => ({ cgroup: 'default', logger: true, cleaner: 'shim', kill: { step } })),
+      ...['shim-rootfs', 'cgroup', 'ready'].map((step): Case => ({ cgroup: 'custom', ownRoot: true, cleaner: 'shim', kill: { step } })),
     ];
     await pool(cases);
   }, 120_000);
