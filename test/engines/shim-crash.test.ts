@@ -313,13 +313,13 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     Array.from({ length: n }, (_, i) => ({ delayMs: Math.round((total * i) / n), after }));
 
   test('at chosen steps: rootfs mounted, stdio open (a binary:// logger too), cgroup made, helper and init started, state written', async () => {
-    const steps = ['shim-rootfs', 'shim-io', 'state-dir', 'cgroup', 'helper', 'init-pid', 'ready', 'state-written'];
+    const steps = ['shim-rootfs', 'shim-io', 'cgroup', 'init-pid', 'ready', 'state-written'];
     const cases: Case[] = [
       ...steps.map((step): Case => ({ cgroup: 'default', cleaner: 'shim', kill: { step } })),
-      ...['shim-rootfs', 'cgroup-made', 'cgroup'].map((step): Case => ({ cgroup: 'custom', cleaner: 'shim', kill: { step } })),
+      { cgroup: 'custom', cleaner: 'shim', kill: { step: 'cgroup' } },
+      ...['shim-rootfs', 'cgroup-made', 'ready'].map((step): Case => ({ cgroup: 'custom', ownRoot: true, cleaner: 'shim', kill: { step } })),
       ...['shim-io', 'ready'].map((step): Case => ({ cgroup: 'default', terminal: true, cleaner: 'shim', kill: { step } })),
-      ...['shim-io', 'cgroup', 'state-written'].map((step): Case => ({ cgroup: 'default', logger: true, cleaner: 'shim', kill: { step } })),
-      ...['shim-rootfs', 'cgroup', 'ready'].map((step): Case => ({ cgroup: 'custom', ownRoot: true, cleaner: 'shim', kill: { step } })),
+      ...['shim-io', 'state-written'].map((step): Case => ({ cgroup: 'default', logger: true, cleaner: 'shim', kill: { step } })),
     ];
     await pool(cases);
   }, 120_000);
@@ -334,7 +334,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
     console.log(`ctr run -d: ${t.start} ms from the shim's start, ${t.create} ms from its Create`);
     const cases: Case[] = [
       ...delays(t.start - t.create, 2, 'start').map((kill): Case => ({ cgroup: 'default', cleaner: 'shim', kill })),
-      ...delays(t.create, 5, 'create').map((kill): Case => ({ cgroup: 'default', cleaner: 'shim', kill })),
+      ...delays(t.create, 4, 'create').map((kill): Case => ({ cgroup: 'default', cleaner: 'shim', kill })),
       ...delays(t.create, 4, 'create').map((kill): Case => ({ cgroup: 'custom', cleaner: 'shim', kill })),
       ...delays(t.create, 3, 'create').map((kill): Case => ({ cgroup: 'default', terminal: true, cleaner: 'shim', kill })),
     ];
@@ -344,7 +344,7 @@ describe.skipIf(!haveContainerd)('the shim killed during Create', () => {
   test('tsrunc delete --force against the shim\'s state root cleans as the shim\'s delete does', async () => {
     const t = await unharmed({ cgroup: 'custom', cleaner: 'cli' });
     const cases: Case[] = [
-      ...['shim-rootfs', 'shim-io', 'cgroup', 'ready'].map((step): Case => ({ cgroup: 'custom', cleaner: 'cli', kill: { step } })),
+      ...['shim-rootfs', 'cgroup', 'ready'].map((step): Case => ({ cgroup: 'custom', cleaner: 'cli', kill: { step } })),
       { cgroup: 'custom', hook: true, cleaner: 'cli', kill: { hookRunning: 10 } },
       { cgroup: 'custom', logger: true, cleaner: 'cli', kill: { step: 'shim-io' } },
       ...delays(t.create, 2, 'create').map((kill): Case => ({ cgroup: 'custom', cleaner: 'cli', kill })),
