@@ -41,6 +41,18 @@ export interface CreateOptions {
   warn?: (message: string) => void;
   /** The init's stdin, stdout and stderr (default: ours). */
   stdio?: number[];
+  /**
+   * The caller's own steps (the shim: its rootfs mount, its stdio), run inside create's write-ahead
+   * window: once the state directory and journal exist, before anything else. They record in the journal
+   * what they make before making it, clean up themselves when they throw, and return `undo` for a create
+   * that fails later; `stdio`, if given, is the init's.
+   */
+  prepare?: (journal: Journal) => Promise<Prepared>;
+}
+
+export interface Prepared {
+  stdio?: number[];
+  undo(): Promise<void>;
 }
 
 /** `create`: everything up to the user's program, which waits for `start`. */
@@ -62,9 +74,14 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   let session: HelperSession | undefined;
   let console: OpenConsole | undefined;
   let initPid = 0;
+  let prepared: Prepared | undefined;
   // No mount namespace of its own: its mounts go into ours, recorded to be undone (host-mounts.ts).
   const sharedMountNs = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
   try {
+    if (opts.prepare) {
+      prepared = await opts.prepare(journal);
+      if (prepared.stdio) opts = { ...opts, stdio: prepared.stdio };
+    }
     if (sharedMountNs) recordHostMounts(dir.path, rootfs);
     cgroup = createContainerCgroup(spec, opts.id, rootless(), journal.cgroupObserver());
     crashPoint('cgroup');
@@ -100,6 +117,7 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
       session.close();
     }
     console?.close();
+    await prepared?.undo().catch(() => undefined);
     await cgroup?.remove();
     const left = undoHostMounts(dir.path);
     if (left.length && err instanceof Error) err.message += ` (and mounts left behind: ${left.join('; ')})`;

@@ -43,6 +43,15 @@ export function recordHostMounts(stateDir: string, rootfs: string): void {
 }
 
 /**
+ * The write-ahead journal entry for a mount about to be made on `target` by the caller itself (the shim's
+ * rootfs): the mounts already at or under it are not ours, everything that appears there later is.
+ */
+export function mountIntent(target: string): { op: 'mount'; target: string; before: number[] } {
+  const real = fs.realpathSync(target);
+  return { op: 'mount', target: real, before: mountsUnder(real).map((m) => m.id) };
+}
+
+/**
  * Detach every mount under the recorded rootfs that was not there before create, newest first (children
  * and stacked mounts before what they cover). Returns what could not be detached; nothing to do without a
  * record.

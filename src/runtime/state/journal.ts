@@ -19,8 +19,17 @@ export type JournalEntry =
   | { op: 'cgroup'; path: string; leaf: boolean }
   /** mkdir of `path` done; `inode` tells it apart from a later cgroup of the same name. */
   | { op: 'cgroup-made'; path: string; inode: number; leaf: boolean }
-  /** A process we started (helper, container init, hook); killed with its descendants if still the same. */
-  | { op: 'process'; pid: number; startTime: number; what: string }
+  /**
+   * A process we started (helper, container init, hook); killed with its descendants if still the same.
+   * `handover`: a finished create hands it over (the shim's binary:// logger, which ends when its input
+   * does): killed only when undoing a create that never finished.
+   */
+  | { op: 'process'; pid: number; startTime: number; what: string; handover?: boolean }
+  /**
+   * About to mount on `target` (a caller's own mount: the shim's rootfs); `before` are the ids of the
+   * mounts already at or under it. Undo detaches every other mount there, newest first.
+   */
+  | { op: 'mount'; target: string; before: number[] }
   /**
    * About to create a file outside the state directory (pid file, socket). Removed only while it is a
    * regular file holding exactly `content`, or a socket when `content` is absent. `temp`: a temporary
@@ -57,9 +66,9 @@ export class Journal {
   }
 
   /** Records a process just started (its start time tells it from a later one with the same pid). */
-  process(pid: number, what: string): void {
+  process(pid: number, what: string, handover = false): void {
     const startTime = processStartTime(pid);
-    if (startTime !== null) this.append({ op: 'process', pid, startTime, what });
+    if (startTime !== null) this.append({ op: 'process', pid, startTime, what, ...(handover ? { handover } : {}) });
   }
 
   /** Records each cgroup directory Cgroup.create makes, before and after mkdir. */
@@ -136,14 +145,23 @@ function checkEntry(line: string, where: string): JournalEntry {
       return e as JournalEntry;
     case 'process':
       if (!isPid(e.pid) || !Number.isSafeInteger(e.startTime) || typeof e.what !== 'string') throw bad('process');
+      if (e.handover !== undefined && typeof e.handover !== 'boolean') throw bad('process handover');
+      return e as JournalEntry;
+    case 'mount':
+      if (!isCleanPath(e.target) || e.target === '/') throw bad('mount target');
+      if (!Array.isArray(e.before) || !e.before.every((n) => Number.isSafeInteger(n))) throw bad('mount ids');
       return e as JournalEntry;
     case 'file':
-      if (typeof e.path !== 'string' || !path.isAbsolute(e.path) || path.normalize(e.path) !== e.path) throw bad('file path');
+      if (!isCleanPath(e.path)) throw bad('file path');
       if (e.content !== undefined && typeof e.content !== 'string') throw bad('file content');
       return e as JournalEntry;
     default:
       throw bad('op');
   }
+}
+
+function isCleanPath(p: unknown): p is string {
+  return typeof p === 'string' && path.isAbsolute(p) && path.normalize(p) === p;
 }
 
 /**

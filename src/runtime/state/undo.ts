@@ -1,6 +1,7 @@
 // Undo what a journal (state/journal.ts) says was made: kill the processes that are still the ones we
-// started, remove the cgroups tsrunc made (a pre-existing cgroup is never touched), remove files that
-// still hold what we wrote. Everything that no longer exists is skipped, so undo can run any number of times.
+// started, detach the mounts that appeared where one was recorded, remove the cgroups tsrunc made (a
+// pre-existing cgroup is never touched), remove files that still hold what we wrote. Everything that no
+// longer exists is skipped, so undo can run any number of times.
 import fs from 'node:fs';
 import { constants } from 'node:os';
 import { Cgroup } from '../cgroups/manager';
@@ -11,6 +12,7 @@ import { native } from '../native';
 import type { JournalEntry } from './journal';
 import { processStartTime } from './status';
 import { killPidfdAndWait } from '../pidfd';
+import { undoRecorded } from '../ops/host-mounts';
 
 export interface UndoOptions {
   /** state.json was written: the create finished, and what it handed over (the pid file) stays. */
@@ -19,7 +21,13 @@ export interface UndoOptions {
 }
 
 export async function undoJournal(entries: JournalEntry[], opts: UndoOptions): Promise<void> {
-  for (const e of [...entries].reverse()) if (e.op === 'process') await killTree(e.pid, e.startTime);
+  for (const e of [...entries].reverse()) {
+    if (e.op === 'process' && !(e.handover && opts.complete)) await killTree(e.pid, e.startTime);
+  }
+  // Once nothing of the container runs, its mounts are no longer busy.
+  for (const e of [...entries].reverse()) {
+    if (e.op === 'mount') for (const f of undoRecorded({ rootfs: e.target, before: e.before })) opts.warn?.(`mount not removed: ${f}`);
+  }
   await undoCgroups(entries, opts.warn);
   for (const e of entries) {
     if (e.op === 'file' && (e.temp || !opts.complete)) removeFileIf(e.path, e.content);

@@ -27,6 +27,8 @@ export interface IoContext {
   /** Container id and containerd namespace (the binary:// logger's environment). */
   id: string;
   namespace: string;
+  /** Told the pid of each process started for the stdio (a binary:// logger), right after its start. */
+  onProcess?: (pid: number) => void;
 }
 
 /** How long a binary:// logger may take to say it is ready (runc's shim: 10 s). */
@@ -139,6 +141,7 @@ export class ProcessIO {
       fs.closeSync(errR);
     }
     this.logger = child;
+    if (child.pid) ctx.onProcess?.(child.pid);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`logger ${t.path} not ready after ${LOGGER_READY_MS} ms`)), LOGGER_READY_MS);
       const done = (err?: Error) => {

@@ -13,10 +13,27 @@ export interface BundleInfo {
   pid?: number;
 }
 
-export function writeBundleInfo(bundle: string, info: BundleInfo): void {
+/**
+ * Atomic; with `durable`, synced (file and directory) before it returns: the first write is the
+ * write-ahead record that lets `delete` find the state root, and it must be there before anything is made.
+ */
+export function writeBundleInfo(bundle: string, info: BundleInfo, durable = false): void {
   const tmp = path.join(bundle, `.${BUNDLE_INFO}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify(info), { mode: 0o600 });
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, JSON.stringify(info));
+    if (durable) fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
   fs.renameSync(tmp, path.join(bundle, BUNDLE_INFO));
+  if (!durable) return;
+  const dir = fs.openSync(bundle, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
 }
 
 export function readBundleInfo(bundle: string): BundleInfo | undefined {

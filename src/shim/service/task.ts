@@ -41,7 +41,7 @@ import {
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unimplemented } from '../ttrpc/errors';
 import type { ServiceImpl } from '../ttrpc/server';
 import { ProcessIO } from '../io/stdio';
-import { mountRootfs, unmountRootfs } from '../mount';
+import { unmountRootfs } from '../mount';
 import { Container } from '../process/container';
 import { ShimProcess } from '../process/process';
 import { mapped } from './errors';
@@ -49,6 +49,7 @@ import { metricsAny } from './metrics';
 import { shimConfig, stateRoot, type ShimConfig } from './options';
 import { OomWatch } from './oom';
 import { writeBundleInfo } from './bundle-info';
+import { prepareCreate } from './create-steps';
 
 export interface EventSink {
   publish<D extends DescMessage>(topic: string, schema: D, event: MessageInitShape<D>): void;
@@ -97,18 +98,23 @@ export class TaskService {
     const rootfs = path.join(r.bundle, 'rootfs');
     const init = new ShimProcess('');
     init.stdio = { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal };
-    let mounted = false;
+    const mounts = r.rootfs.map((m) => ({ type: m.type, source: m.source, target: m.target, options: m.options }));
+    const mounted = mounts.length > 0;
     try {
-      if (r.rootfs.length) {
-        await mountRootfs(r.rootfs.map((m) => ({ type: m.type, source: m.source, target: m.target, options: m.options })), rootfs);
-        mounted = true;
-      }
-      // `delete` (containerd's cleanup when it cannot reach us) finds the state root here.
-      writeBundleInfo(r.bundle, { root, rootfsMounted: mounted });
-      const io = (init.io = await ProcessIO.open(init.stdio, { id: r.id, namespace: this.o.namespace }));
+      // Write-ahead: `delete` (containerd's cleanup when it cannot reach us) finds the state root here,
+      // and in it the container's journal, which lists the rest before it is made (create-steps.ts).
+      writeBundleInfo(r.bundle, { root, rootfsMounted: false }, true);
+      if (mounted) fs.mkdirSync(rootfs, { recursive: true, mode: 0o711 });
       const record = await mapped(() =>
-        createContainer({ root, id: r.id, bundle: r.bundle, stdio: io.fds, console: r.terminal ? { onMaster: (fd) => io.attachMaster(fd) } : undefined }),
+        createContainer({
+          root,
+          id: r.id,
+          bundle: r.bundle,
+          console: r.terminal ? { onMaster: (fd) => init.io!.attachMaster(fd) } : undefined,
+          prepare: (journal) => prepareCreate(journal, { rootfs, mounts, init, id: r.id, namespace: this.o.namespace }),
+        }),
       );
+      const io = init.io!;
       io.closeAfterStart();
       writeBundleInfo(r.bundle, { root, rootfsMounted: mounted, pid: record.pid });
       const c = new Container(r.id, r.bundle, root, init);
@@ -126,8 +132,8 @@ export class TaskService {
       this.o.log('info', `created ${r.id} (pid ${record.pid})`);
       return { pid: record.pid };
     } catch (err) {
+      // A failed create undid the shim's steps with its own.
       init.io?.close();
-      if (mounted) await unmountRootfs(rootfs).catch((e) => this.o.log('warn', `unmount ${rootfs}: ${(e as Error).message}`));
       throw err;
     } finally {
       this.creating.delete(r.id);
