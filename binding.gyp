@@ -58,6 +58,7 @@
         "native/shimlaunch/delete.c",
         "native/shimlaunch/group.c",
         "native/shimlaunch/sha256.c",
+        "native/shimlaunch/address.c",
         "native/shimlaunch/util.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],

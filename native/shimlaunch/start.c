@@ -19,7 +19,6 @@
 #include <linux/close_range.h>
 #include "group.h"
 #include "launch.h"
-#include "sha256.h"
 
 /* Annotations that put containers in one shim, in order (runc's shim: a pod's containers share one). */
 static const char *const GROUP_KEYS[] = { "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id", NULL };
@@ -149,22 +148,16 @@ int cmd_start(const struct flags *f)
 		return FALLBACK;
 	const char *group = f->id;
 	size_t glen = strlen(f->id);
-	int found = find_group(cfg, len, GROUP_KEYS, &group, &glen);
-	if (found < 0)
+	if (find_group(cfg, len, GROUP_KEYS, &group, &glen) < 0) {
+		free(cfg);
 		return FALLBACK;
+	}
 
-	/* The name containerd's own shims use: sha256(path.join(address, namespace, group)). */
-	char key[PATH_MAX * 2];
-	int kn = snprintf(key, sizeof key, "%s/%s/%.*s", f->address, f->namespace, (int)glen, group);
+	char sock[SOCKET_PATH_MAX], address[SOCKET_PATH_MAX + 7], pidfile[SOCKET_PATH_MAX + 4];
+	int named = shim_socket_path(f->address, f->namespace, group, glen, sock);
 	free(cfg);
-	if (kn <= 0 || (size_t)kn >= sizeof key || strlen(key) != (size_t)kn || !normalized(key))
+	if (named < 0)
 		return FALLBACK;
-	uint8_t digest[32];
-	sha256(key, (size_t)kn, digest);
-	char sock[sizeof SOCKET_DIR + 65], address[sizeof sock + 7], pidfile[sizeof sock + 4];
-	int o = snprintf(sock, sizeof sock, "%s/", SOCKET_DIR);
-	for (int i = 0; i < 32; i++)
-		o += snprintf(sock + o, sizeof sock - (size_t)o, "%02x", digest[i]);
 	snprintf(address, sizeof address, "unix://%s", sock);
 	snprintf(pidfile, sizeof pidfile, "%s.pid", sock);
 

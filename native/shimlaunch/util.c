@@ -24,23 +24,6 @@ int valid_id(const char *id)
 	return 1;
 }
 
-/* Whether path.join() would leave `p` as it is: no empty, "." or ".." segment, no trailing slash. */
-int normalized(const char *p)
-{
-	const char *s = p;
-	if (*s == '/')
-		s++;
-	for (;;) {
-		const char *e = strchrnul(s, '/');
-		size_t n = (size_t)(e - s);
-		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-			return 0;
-		if (!*e)
-			return 1;
-		s = e + 1;
-	}
-}
-
 char *read_file(const char *path, size_t max, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
