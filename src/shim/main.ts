@@ -2,7 +2,9 @@
 //   SHIM -namespace NS -address SOCK -publish-binary CONTAINERD -id ID [-debug] start    (cwd: the bundle)
 //   SHIM -namespace NS -address SOCK -publish-binary CONTAINERD -id ID -bundle B delete
 // `start` answers with the address of a shim serving the container (a new one, detached, or one that
-// already serves its group); with no action the binary is that long-lived server.
+// already serves its group); with no action the binary is that long-lived server. containerd usually
+// runs the C launcher (native/shimlaunch), which does the common `start` and `delete` itself and execs
+// this file for the rest, with the same argv.
 import path from 'node:path';
 import { loadCached } from '../cli/fast/code-cache';
 import { parseShimFlags, usage, type ShimFlags } from './service/flags';
