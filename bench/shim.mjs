@@ -122,13 +122,17 @@ try {
   // --- ctr task exec true ---
   const execCfgs = Object.keys(CONFIGS);
   const execIds = {};
+  const execPids = {};
   for (const cfg of execCfgs) {
     const id = `bench-exec-${cfg.replace(/[^a-z0-9]/g, '')}`;
     cleanup.push(id);
     await ctrOk(['run', ...CONFIGS[cfg](), '-d', env.image.ctrRef, id, 'sleep', '100000']);
-    await waitRunning(id);
+    execPids[cfg] = await waitRunning(id);
     execIds[cfg] = id;
   }
+  // Our shim's own CPU per exec (its ticks over the loop; the exec'd processes are not in them).
+  const ourShimPid = ppidOf(execPids['tsrunc.v2']);
+  const ourShimTicks0 = cpuTicks(ourShimPid);
   let e = 0;
   // A failed exec counts as a failure of its config (reported), not as a time, and does not stop the run.
   const execFailures = {};
@@ -146,6 +150,7 @@ try {
     for (let r = 0; r < i % order.length; r++) order.push(order.shift());
     for (const cfg of order) execSamples[cfg].push(await exec(cfg));
   }
+  const shimCpuPerExecMs = ((cpuTicks(ourShimPid) - ourShimTicks0) * 10) / (N + 1);
   for (const id of Object.values(execIds)) await remove(id);
   cleanup.length = 0;
 
@@ -199,11 +204,12 @@ try {
   console.log(table(header, rows(runSamples, runMed)));
   console.log(`\nctr task exec true, N=${N} each, interleaved (rotated order)`);
   console.log(table(header, rows(execSamples, execMed)));
+  console.log(`  our shim's own CPU per exec (Exec..Delete, all its requests): ${fmt(shimCpuPerExecMs)} ms`);
   for (const [k, errs] of Object.entries(execFailures)) console.log(`  ${k}: ${errs.length} failed exec(s), e.g. ${errs[0]}`);
   console.log(`\nshim memory (RSS): tsrunc.v2 with 1 container ${fmt(mem.oursFirstKiB / 1024)} MiB, with ${C}: ${fmt(mem.oursAllKiB / 1024)} MiB ` +
     `(${fmt(mem.oursPerExtraKiB / 1024, 2)} MiB per additional container); runc.v2: ${fmt(mem.runcShimKiB / 1024)} MiB per container (one shim each)`);
   console.log(`shim CPU while ${C} containers idle: ${mem.oursIdleCpuTicks5s} ticks (${mem.oursIdleCpuTicks5s * 10} ms) in 5 s`);
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, nodeFloor, runSamples, execSamples, execFailures, runMedian: runMed, execMedian: execMed, mem }, null, 2));
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, nodeFloor, runSamples, execSamples, execFailures, shimCpuPerExecMs, runMedian: runMed, execMedian: execMed, mem }, null, 2));
 } finally {
   for (const id of cleanup) {
     await env?.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeout: 20_000 }).catch(() => undefined);
