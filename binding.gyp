@@ -48,6 +48,21 @@
       "sources": ["native/hookstub/main.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
       "ldflags": ["-static", "-s"]
+    },
+    {
+      "target_name": "containerd-shim-tsrunc-v2",
+      "type": "executable",
+      "sources": [
+        "native/shimlaunch/main.c",
+        "native/shimlaunch/start.c",
+        "native/shimlaunch/delete.c",
+        "native/shimlaunch/group.c",
+        "native/shimlaunch/sha256.c",
+        "native/shimlaunch/address.c",
+        "native/shimlaunch/util.c"
+      ],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "ldflags": ["-static", "-s"]
     }
   ]
 }

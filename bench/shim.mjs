@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Our shim (containerd-shim-tsrunc-v2) against containerd 1.6's runc v2 shim, under the engine test
-// harness (private mount namespace, containerd in a temp dir), interleaved, medians:
+// harness (private mount namespace with its own cgroup2 mount, containerd in a temp dir: runc never
+// touches the host's cgroup v1 hierarchies), one interleaved run, median and p90:
 //   - `ctr run --rm IMG true`: runc.v2 + runc, runc.v2 + tsrunc, tsrunc.v2 (our shim)
-//   - `ctr task exec true` into a running container: runc.v2 + runc vs tsrunc.v2
-//   - shim RSS: our one shim for 1 and for 20 detached containers of one sandbox, vs the runc v2 shims
-//   - shim CPU over a few seconds while those 20 containers idle
-//   node bench/shim.mjs [--iterations N] [--json FILE]
+//   - `ctr task exec true` into a running container: the same three
+//   - shim RSS: our one shim for the first and per additional detached container (of one sandbox), vs
+//     the runc v2 shims (one per container)
+//   - shim CPU while those containers idle
+//   node bench/shim.mjs [--iterations N] [--containers C] [--compare DIR] [--json FILE]
+// --compare DIR adds DIR's shim (another checkout, built) to the run and exec rows: before/after in one run.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +24,7 @@ const { values: opts } = parseArgs({
     iterations: { type: 'string', default: '10' },
     containers: { type: 'string', default: '20' },
     json: { type: 'string' },
+    compare: { type: 'string' },
   },
 });
 const N = Number(opts.iterations);
@@ -28,6 +33,11 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SHIM = join(repo, 'dist', 'containerd-shim-tsrunc-v2');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The q-quantile, nearest rank (p90 of 10 samples is the 9th). */
+function quantile(xs, q) {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return v.length ? v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)] : NaN;
+}
 
 function status(pid) {
   try {
@@ -52,12 +62,20 @@ const cleanup = [];
 try {
   const { EngineEnv } = await loadEngineHarness(repo);
   env = await EngineEnv.start({ image: { dirs: ['run'] } });
+  const floor = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env } });
+    floor.push(performance.now() - t0);
+  }
+  const nodeFloor = median(floor);
 
   const CONFIGS = {
     'runc.v2+runc': () => env.ctrRuntimeArgs('runc'),
     'runc.v2+tsrunc': () => env.ctrRuntimeArgs('tsrunc'),
     'tsrunc.v2': () => ['--runtime', SHIM, '--cpu-shares', '0'],
   };
+  if (opts.compare) CONFIGS['tsrunc.v2@compare'] = () => ['--runtime', join(opts.compare, 'dist', 'containerd-shim-tsrunc-v2'), '--cpu-shares', '0'];
   const ctrOk = async (args) => {
     const r = await env.ctr(args, { timeout: 60_000 });
     if (r.code !== 0) throw new Error(`ctr ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
@@ -102,24 +120,37 @@ try {
   }
 
   // --- ctr task exec true ---
-  const execCfgs = ['runc.v2+runc', 'tsrunc.v2'];
+  const execCfgs = Object.keys(CONFIGS);
   const execIds = {};
+  const execPids = {};
   for (const cfg of execCfgs) {
     const id = `bench-exec-${cfg.replace(/[^a-z0-9]/g, '')}`;
     cleanup.push(id);
     await ctrOk(['run', ...CONFIGS[cfg](), '-d', env.image.ctrRef, id, 'sleep', '100000']);
-    await waitRunning(id);
+    execPids[cfg] = await waitRunning(id);
     execIds[cfg] = id;
   }
+  // Our shim's own CPU per exec (its ticks over the loop; the exec'd processes are not in them).
+  const ourShimPid = ppidOf(execPids['tsrunc.v2']);
+  const ourShimTicks0 = cpuTicks(ourShimPid);
   let e = 0;
+  // A failed exec counts as a failure of its config (reported), not as a time, and does not stop the run.
+  const execFailures = {};
   const exec = async (cfg) => {
     const t0 = performance.now();
-    await ctrOk(['task', 'exec', '--exec-id', `e${++e}`, execIds[cfg], 'true']);
-    return performance.now() - t0;
+    const r = await env.ctr(['task', 'exec', '--exec-id', `e${++e}`, execIds[cfg], 'true'], { timeout: 60_000 });
+    if (r.code === 0) return performance.now() - t0;
+    execFailures[cfg] = [...(execFailures[cfg] ?? []), r.stderr.trim()];
+    return NaN;
   };
-  const execSamples = { 'runc.v2+runc': [], 'tsrunc.v2': [] };
+  const execSamples = Object.fromEntries(execCfgs.map((k) => [k, []]));
   for (const cfg of execCfgs) await exec(cfg);
-  for (let i = 0; i < N; i++) for (const cfg of i % 2 ? [...execCfgs].reverse() : execCfgs) execSamples[cfg].push(await exec(cfg));
+  for (let i = 0; i < N; i++) {
+    const order = [...execCfgs];
+    for (let r = 0; r < i % order.length; r++) order.push(order.shift());
+    for (const cfg of order) execSamples[cfg].push(await exec(cfg));
+  }
+  const shimCpuPerExecMs = ((cpuTicks(ourShimPid) - ourShimTicks0) * 10) / (N + 1);
   for (const id of Object.values(execIds)) await remove(id);
   cleanup.length = 0;
 
@@ -165,14 +196,20 @@ try {
   const med = (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
   const runMed = med(runSamples);
   const execMed = med(execSamples);
-  console.log(`ctr run --rm IMG true, containerd 1.6, N=${N} each, interleaved (rotated order)`);
-  console.log(table(['config', 'median ms', 'min ms', 'max ms', 'x runc.v2+runc'], Object.entries(runSamples).map(([k, v]) => [k, fmt(runMed[k]), fmt(Math.min(...v)), fmt(Math.max(...v)), fmt(runMed[k] / runMed['runc.v2+runc'], 2)])));
-  console.log(`\nctr task exec true, N=${N} each, interleaved`);
-  console.log(table(['config', 'median ms', 'min ms', 'max ms', 'x runc.v2+runc'], Object.entries(execSamples).map(([k, v]) => [k, fmt(execMed[k]), fmt(Math.min(...v)), fmt(Math.max(...v)), fmt(execMed[k] / execMed['runc.v2+runc'], 2)])));
+  const rows = (samples, meds) =>
+    Object.entries(samples).map(([k, v]) => [k, fmt(meds[k]), fmt(quantile(v, 0.9)), fmt(Math.min(...v.filter(Number.isFinite))), fmt(Math.max(...v.filter(Number.isFinite))), fmt(meds[k] / meds['runc.v2+runc'], 2)]);
+  const header = ['config', 'median ms', 'p90 ms', 'min ms', 'max ms', 'x runc.v2+runc'];
+  console.log(`node -e 0 on this machine now: ${fmt(nodeFloor)} ms (median of 5)`);
+  console.log(`\nctr run --rm IMG true, containerd 1.6, N=${N} each, interleaved (rotated order)`);
+  console.log(table(header, rows(runSamples, runMed)));
+  console.log(`\nctr task exec true, N=${N} each, interleaved (rotated order)`);
+  console.log(table(header, rows(execSamples, execMed)));
+  console.log(`  our shim's own CPU per exec (Exec..Delete, all its requests): ${fmt(shimCpuPerExecMs)} ms`);
+  for (const [k, errs] of Object.entries(execFailures)) console.log(`  ${k}: ${errs.length} failed exec(s), e.g. ${errs[0]}`);
   console.log(`\nshim memory (RSS): tsrunc.v2 with 1 container ${fmt(mem.oursFirstKiB / 1024)} MiB, with ${C}: ${fmt(mem.oursAllKiB / 1024)} MiB ` +
     `(${fmt(mem.oursPerExtraKiB / 1024, 2)} MiB per additional container); runc.v2: ${fmt(mem.runcShimKiB / 1024)} MiB per container (one shim each)`);
-  console.log(`shim CPU while ${C} containers idle: ${mem.oursIdleCpuTicks5s} ticks in 5 s`);
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, runSamples, execSamples, runMedian: runMed, execMedian: execMed, mem }, null, 2));
+  console.log(`shim CPU while ${C} containers idle: ${mem.oursIdleCpuTicks5s} ticks (${mem.oursIdleCpuTicks5s * 10} ms) in 5 s`);
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, nodeFloor, runSamples, execSamples, execFailures, shimCpuPerExecMs, runMedian: runMed, execMedian: execMed, mem }, null, 2));
 } finally {
   for (const id of cleanup) {
     await env?.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeout: 20_000 }).catch(() => undefined);

@@ -4,7 +4,7 @@
 // runs this as `prepare`) works on a partial tree.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,4 +164,41 @@ if (!failed) {
   }
   rmSync(tool, { force: true });
 }
+if (!failed && !(await buildShimExtras())) failed = true;
 if (failed) process.exit(1);
+
+/**
+ * The shim binary containerd runs (dist/containerd-shim-tsrunc-v2): the static C launcher from node-gyp
+ * (native/shimlaunch/) when it was built, else the symlink to the Node shim made above, which does
+ * everything itself. The launcher execs Node as dist/shim-js/containerd-shim-tsrunc-v2 (a symlink, so
+ * the processes keep the shim's name), and the server compiles from a code cache made under the V8
+ * flags the launcher gives it.
+ */
+async function buildShimExtras() {
+  const main = join(root, 'dist/containerd-shim-tsrunc-v2.cjs');
+  if (!existsSync(main)) return true;
+  mkdirSync(join(root, 'dist/shim-js'), { recursive: true });
+  symlinkSync('../containerd-shim-tsrunc-v2.cjs', join(root, 'dist/shim-js/containerd-shim-tsrunc-v2'));
+  const launcher = join(root, 'build/Release/containerd-shim-tsrunc-v2');
+  if (existsSync(launcher)) {
+    const bin = join(root, 'dist/containerd-shim-tsrunc-v2');
+    rmSync(bin, { force: true });
+    copyFileSync(launcher, bin);
+    chmodSync(bin, 0o755);
+    console.log('build: build/Release/containerd-shim-tsrunc-v2 -> dist/containerd-shim-tsrunc-v2 (launcher)');
+  } else {
+    console.log('build: no shim launcher built (node-gyp): dist/containerd-shim-tsrunc-v2 is the Node shim');
+  }
+  const daemon = join(root, 'dist/shim-daemon.cjs');
+  if (!existsSync(daemon)) return true;
+  const tool = join(root, 'dist/.shim-code-cache-tool.cjs');
+  await build({ absWorkingDir: root, entryPoints: [CODE_CACHE_SRC], outfile: tool, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  delete env.NODE_EXTRA_CA_CERTS;
+  // The flags must be the server's (native/shimlaunch/start.c, src/shim/service/cmd-start.ts).
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '-e', `require(${JSON.stringify(tool)}).loadCached(${JSON.stringify(daemon)}, true)`], { env, stdio: 'inherit' });
+  rmSync(tool, { force: true });
+  if (r.status !== 0) console.error(`build: code cache for ${daemon} failed`);
+  return r.status === 0;
+}

@@ -7,6 +7,7 @@ import { Publisher } from '../events/publisher';
 import { Task } from '../proto';
 import { socketPath } from '../ttrpc/address';
 import { TtrpcServer } from '../ttrpc/server';
+import { writeDeletedMarker } from './deleted-marker';
 import type { ShimFlags } from './flags';
 import { TaskService } from './task';
 
@@ -80,7 +81,10 @@ export async function serve(f: ShimFlags): Promise<number> {
     namespace: f.namespace,
     events: publisher,
     log,
-    onDeleted: (bundle, others) => shimLog.moveFrom(bundle, others),
+    onDeleted: (bundle, others) => {
+      writeDeletedMarker(bundle);
+      shimLog.moveFrom(bundle, others);
+    },
     onShutdown: () => {
       if (stopping) return;
       stopping = true;

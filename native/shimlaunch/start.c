@@ -1,0 +1,206 @@
+/*
+ * `start` without Node: the steps of src/shim/service/cmd-start.ts for the common case. Anything this file
+ * does not decide with certainty (options on stdin, a config.json it does not fully understand, an
+ * unexpected error before the server exists) returns FALLBACK, and the Node `start` does it all.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include "group.h"
+#include "launch.h"
+
+/* Annotations that put containers in one shim, in order (runc's shim: a pod's containers share one). */
+static const char *const GROUP_KEYS[] = { "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id", NULL };
+
+/*
+ * No shim options: containerd leaves stdin at /dev/null when it has none. Options (a pipe) need protobuf
+ * and may name a config file: the Node `start` reads them.
+ */
+static int stdin_empty(void)
+{
+	struct stat st;
+	if (fstat(0, &st) < 0)
+		return errno == EBADF;
+	if (S_ISCHR(st.st_mode))
+		return st.st_rdev == makedev(1, 3);
+	return S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+static void mkdir_p(const char *dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s", dir);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		mkdir(p, 0700);
+		*s = '/';
+	}
+	mkdir(p, 0700);
+}
+
+/*
+ * The detached server: a new session (outside containerd's process group, so killing containerd cannot
+ * take it down), stdio on /dev/null, the listening socket as fd 3, nothing else. An exec failure comes
+ * back through a close-on-exec pipe.
+ */
+static pid_t spawn_server(int lfd, const struct flags *f, const char *address)
+{
+	char script[PATH_MAX];
+	node_script(script, sizeof script);
+	/* A small young generation: the server idles most of its life, and RSS is what a node pays per pod. */
+	const char *args[] = { "node", "--max-semi-space-size=1", script, "-namespace", f->namespace, "-id", f->id,
+		"-address", f->address, "-publish-binary", f->publish_binary, "-socket", address, f->debug ? "-debug" : NULL, NULL };
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int err = 0;
+		int hi_l = fcntl(lfd, F_DUPFD_CLOEXEC, 64), hi_p = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 64);
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (hi_l < 0 || hi_p < 0 || nul < 0 || setsid() < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
+		    dup2(hi_l, 3) < 0) {
+			err = errno;
+		} else {
+			/* Whatever containerd left open stays out of the server (it sets close-on-exec itself, too). */
+			syscall(SYS_close_range, 4, ~0U, CLOSE_RANGE_CLOEXEC);
+			execvp(args[0], (char **)args);
+			err = errno;
+		}
+		if (hi_p >= 0)
+			write_all(hi_p, &err, sizeof err);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	int err = 0;
+	ssize_t n;
+	do
+		n = read(pipefd[0], &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (n > 0) {
+		waitpid(pid, NULL, 0);
+		errno = err;
+		return -1;
+	}
+	return pid;
+}
+
+/* The shim ranks just above containerd for the OOM killer, as containerd's shims do. */
+static void adjust_oom_score(pid_t pid)
+{
+	char path[64], buf[32];
+	size_t len;
+	snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)getppid());
+	char *s = read_file(path, 64, &len);
+	if (!s)
+		return;
+	int v = atoi(s) + 1;
+	free(s);
+	snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+	snprintf(buf, sizeof buf, "%d", v > 1000 ? 1000 : v);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		write_all(fd, buf, strlen(buf));
+		close(fd);
+	}
+}
+
+/* A concurrent `start` that just bound the socket writes the pid right after spawning: a bounded wait. */
+static char *group_shim_pid(const char *file)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	size_t len;
+	for (int i = 0; i < 300; i++) {
+		char *s = read_file(file, 64, &len);
+		if (s)
+			return s;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+int cmd_start(const struct flags *f)
+{
+	if (!stdin_empty() || !valid_id(f->id) || !f->address[0])
+		return FALLBACK;
+	size_t len;
+	char *cfg = read_file("config.json", 64 << 20, &len);
+	if (!cfg)
+		return FALLBACK;
+	const char *group = f->id;
+	size_t glen = strlen(f->id);
+	if (find_group(cfg, len, GROUP_KEYS, &group, &glen) < 0) {
+		free(cfg);
+		return FALLBACK;
+	}
+
+	char sock[SOCKET_PATH_MAX], address[SOCKET_PATH_MAX + 7], pidfile[SOCKET_PATH_MAX + 4];
+	int named = shim_socket_path(f->address, f->namespace, group, glen, sock);
+	free(cfg);
+	if (named < 0)
+		return FALLBACK;
+	snprintf(address, sizeof address, "unix://%s", sock);
+	snprintf(pidfile, sizeof pidfile, "%s.pid", sock);
+
+	/* bind is the atomic test of "a shim for this group exists"; a stale socket file is replaced. */
+	mkdir_p(SOCKET_DIR);
+	int lfd = bind_listen(sock), live = 0;
+	if (lfd < 0 && errno == EADDRINUSE) {
+		live = can_connect(sock);
+		if (!live) {
+			unlink(sock);
+			lfd = bind_listen(sock);
+		}
+	}
+	if (lfd < 0 && !live)
+		return FALLBACK;
+	if (lfd >= 0) {
+		chmod(sock, 0600);
+		pid_t pid = spawn_server(lfd, f, address);
+		if (pid < 0) {
+			fprintf(stderr, "containerd-shim-tsrunc-v2: start the shim server: %s\n", strerror(errno));
+			unlink(sock);
+			return 1;
+		}
+		char buf[32];
+		snprintf(buf, sizeof buf, "%d", (int)pid);
+		/* Later starts of the group find the server's pid in <socket>.pid (the server removes it). */
+		if (write_atomic("shim.pid", buf) < 0 || write_atomic(pidfile, buf) < 0) {
+			fprintf(stderr, "containerd-shim-tsrunc-v2: write pid files: %s\n", strerror(errno));
+			return 1;
+		}
+		adjust_oom_score(pid);
+	} else {
+		/* (none: a shim started by an older version; containerd does not need the file) */
+		char *pid = group_shim_pid(pidfile);
+		if (pid) {
+			write_atomic("shim.pid", pid);
+			free(pid);
+		}
+	}
+	if (write_atomic("address", address) < 0 || write_all(1, address, strlen(address)) < 0) {
+		fprintf(stderr, "containerd-shim-tsrunc-v2: write address: %s\n", strerror(errno));
+		return 1;
+	}
+	/* Exit without unlinking the socket: the server owns the path now. */
+	return 0;
+}
