@@ -163,6 +163,35 @@ describe('exec: status, detach and fds', () => {
     }
   });
 
+  // containerd's runc shim is a subreaper that reaps every orphan at once: a detached `true` can be gone
+  // before tsrunc looks at it, which is an exit, not a failed exec (runc exits 0 too).
+  it('--detach under a subreaper that reaps at once: a process that exits at once is still a success', () => {
+    const reaper = String.raw`
+import ctypes, os, sys
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+status = None
+while True:
+    try:
+        p, st = os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+    if p == pid:
+        status = os.waitstatus_to_exitcode(st)
+sys.exit(status)
+`;
+    const failures: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const pidFile = join(dir, `reaped-${i}.pid`);
+      const r = spawnSync('python3', ['-c', reaper, process.execPath, ...tsruncArgv(['exec', '--detach', '--pid-file', pidFile, id, 'true'])], { env: childEnv(), encoding: 'utf8' });
+      if (r.status !== 0) failures.push(`run ${i}: exit ${r.status}: ${r.stderr.trim()}`);
+      else if (!(Number(readFileSync(pidFile, 'utf8')) > 0)) failures.push(`run ${i}: no pid in --pid-file`);
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+
   it('--preserve-fds 2 passes fds 3 and 4 (and not 5)', () => {
     const r = withFds(['exec', '--preserve-fds', '2', id, 'sh', '-c', 'echo three >&3; echo four >&4; echo five >&5'], 3);
     expect(r.code).not.toBe(0); // fd 5 is not there

@@ -139,7 +139,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     for (let msg = await session.next(); msg; msg = await session.next()) {
       if (msg.tag === Msg.PID) {
         pid = Number(msg.payload);
-        pidfd = native().pidfdOpen(pid);
+        pidfd = openExecPidfd(pid, opts.detach);
         await session.reapFirst();
       } else if (msg.tag === Msg.SYNC && msg.payload === SECCOMP_LISTENER_SYNC) {
         // What the seccomp agent gets with the notify fd: the process is the exec'd one.
@@ -192,3 +192,20 @@ function execCgroupDir(cgroupDir: string, sub: string | undefined): string {
   if (!st.isDirectory()) throw new RuntimeError(`sub-cgroup "${sub}": ${dir} is not a cgroup`);
   return dir;
 }
+
+const ESRCH = 3;
+
+/**
+ * Detached, the process is reparented to the caller's subreaper once the helper is gone, and a
+ * short-lived one may already be reaped there: that is an exit, not an error (runc succeeds too).
+ * Attached, we are the subreaper, so the process stays a zombie until we reap it.
+ */
+function openExecPidfd(pid: number, detach: boolean | undefined): number {
+  try {
+    return native().pidfdOpen(pid);
+  } catch (err) {
+    if (detach && (err as { errno?: number }).errno === ESRCH) return -1;
+    throw err;
+  }
+}
+
