@@ -46,21 +46,25 @@ function clear(abs: string, keepDir: boolean): void {
   else unlinkSync(abs);
 }
 
+/** Told the totals so far: bytes of tar unpacked, bytes of the (compressed) blob read. */
+export type OnBytes = (unpacked: number, read: number) => void;
+
 /**
  * Streams `blob` (compressed per `mediaType`) into `dest` (which must exist and be empty), returning the
  * sha256 of the uncompressed tar (the diffID) for the caller to check.
  */
-export async function unpackLayer(blob: string, mediaType: string, dest: string, onBytes?: (n: number) => void): Promise<UnpackResult> {
+export async function unpackLayer(blob: string, mediaType: string, dest: string, onBytes?: OnBytes): Promise<UnpackResult> {
   const fs = native() as unknown as Fs;
   const safe = new SafeRoot(dest);
   const dirTimes: [string, Date][] = [];
   const hash = createHash('sha256');
   let bytes = 0;
+  let read = 0;
   const hasher = new Transform({
     transform(chunk: Buffer, _e, done) {
       hash.update(chunk);
       bytes += chunk.length;
-      onBytes?.(chunk.length);
+      onBytes?.(bytes, read);
       done(null, chunk);
     },
   });
@@ -114,7 +118,9 @@ export async function unpackLayer(blob: string, mediaType: string, dest: string,
       fail(e);
     }
   });
-  await pipeline(createReadStream(blob, { highWaterMark: 1 << 20 }), (src) => decompressor(mediaType, src as any), hasher, tar);
+  const input = createReadStream(blob, { highWaterMark: 1 << 20 });
+  if (onBytes) input.on('data', (c) => (read += c.length));
+  await pipeline(input, (src) => decompressor(mediaType, src as any), hasher, tar);
   // Directory mtimes last: creating their entries changed them.
   for (const [abs, t] of dirTimes.reverse()) lutimesSync(abs, t, t);
   return { diffId: 'sha256:' + hash.digest('hex'), bytes };
