@@ -1,7 +1,7 @@
 // A bundle's rootfs: an overlayfs of the image's unpacked layers (lowerdirs, shared by every bundle, never
 // written) and the bundle's own upper/work dirs (the writable container layer), or a flat copy where overlayfs
 // cannot be mounted (a rootless caller, an upper dir on overlayfs, TSRUNC_NO_OVERLAY=1).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { native } from '../../runtime/native';
 import { flattenLayers } from '../layers/flatten';
@@ -52,8 +52,9 @@ export function mountOverlay(bundle: string, lowers: string[]): void {
 
 export function flatRootfs(bundle: string, lowers: string[]): void {
   const rootfs = join(bundle, 'rootfs');
-  if (existsSync(rootfs)) return;
-  mkdirSync(rootfs);
+  // (An overlay that failed to mount left the empty mount point.)
+  if (existsSync(rootfs) && readdirSync(rootfs).length) return;
+  mkdirSync(rootfs, { recursive: true });
   flattenLayers(lowers, rootfs);
 }
 

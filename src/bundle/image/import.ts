@@ -15,6 +15,8 @@ import { MT, type Descriptor } from './types';
 export interface ImportOptions {
   tag?: string;
   platform?: string;
+  /** Told what an unprivileged unpack had to leave out. */
+  notice?: (message: string) => void;
   /** Told where each layer is (for a progress line on a TTY). */
   progress?: (p: LayerProgress) => void;
 }
@@ -89,7 +91,8 @@ export async function importImage(store: Store, path: string, opts: ImportOption
       mkdirSync(dir);
       opts.progress?.({ ...at, state: 'unpacking' });
       const report = opts.progress && ((unpacked: number, read: number) => opts.progress!({ ...at, state: 'unpacking', read, unpacked }));
-      const { diffId: got, bytes } = await unpackLayer(file, layer.mediaType, dir, report);
+      const { diffId: got, bytes, dropped } = await unpackLayer(file, layer.mediaType, dir, report);
+      if (dropped.length) opts.notice?.(`layer ${i + 1} (${layer.digest.slice(7, 19)}): unprivileged, left out: ${dropped.join(', ')}; files are owned by the caller`);
       opts.progress?.({ ...at, state: 'done', read: at.size, unpacked: bytes });
       verifyDigest(got, diffId, `layer ${i} diff_id (uncompressed ${layer.digest})`);
       moves.push([dir, target]);

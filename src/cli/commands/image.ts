@@ -23,7 +23,7 @@ export function registerImage(program: Command, wrap: Wrap): void {
         const { importImage, progressLine } = await import('../../bundle/images');
         // Progress on a terminal only (bytes and layers); quiet when piped.
         const p = require('node:tty').isatty(2) ? progressLine(err) : undefined;
-        const r = await importImage(await openStore(cmd), path, { tag: o.tag, platform: o.platform, progress: p?.update }).finally(() => p?.end());
+        const r = await importImage(await openStore(cmd), path, { tag: o.tag, platform: o.platform, progress: p?.update, notice: (m) => err(`tsrunc: image import: notice: ${m}\n`) }).finally(() => p?.end());
         out(`${r.name} ${r.digest} (${r.layers} layers, ${r.unpacked} unpacked)\n`);
       }),
     );
