@@ -25,9 +25,9 @@ async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-async function run(): Promise<string> {
+async function run(b = bundle): Promise<string> {
   const id = uniqueId('layers');
-  const r = await tsrunc(['run', '--bundle', bundle, id], { timeout: 60_000 });
+  const r = await tsrunc(['run', '--bundle', b, id], { timeout: 60_000 });
   await tsrunc(['delete', '--force', id]).catch(() => undefined);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout;
@@ -49,6 +49,7 @@ beforeAll(async () => {
     if (i === LAYERS - 1) entries.push({ name: '.wh.gone', body: '' });
     layers.push(await entriesLayer(layout, entries));
   }
+  writeImage(layout, 'two', layers.slice(0, 2), { Cmd: ['cat', '/which', '/layers/1'] });
   writeImage(layout, 'many', layers, { Cmd: ['sh', '-c', 'cat /which /layers/1 /layers/32 /layers/63; ls /layers | wc -l; test -e /gone || echo no-gone; busybox | head -1 | cut -c1-7'] });
 }, 180_000);
 
@@ -75,4 +76,19 @@ it(`bundle create and bundle mount overlay ${LAYERS} layers, past the page limit
   expect(existsSync(join(bundle, 'rootfs/bin'))).toBe(false);
   await ok(['bundle', 'mount', bundle]);
   expect(await run()).toBe(want);
+});
+
+it('a store path with ":" and "," (separators in overlay options) still gives an overlay', async () => {
+  const odd = join(work, 'st:o,re');
+  const b = join(work, 'odd-bundle');
+  const r = await tsrunc(['--store', odd, 'image', 'import', `${layout}:two`, '--tag', 'two:1']);
+  expect(r.code, r.stderr).toBe(0);
+  const c = await tsrunc(['--store', odd, 'bundle', 'create', '--image', 'two:1', '--no-seccomp', b]);
+  try {
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toContain('overlay');
+    expect(await run(b)).toBe('1\nlayer 1\n');
+  } finally {
+    await tsrunc(['--store', odd, 'bundle', 'rm', b]);
+  }
 });

@@ -40,13 +40,16 @@ export function mountOverlay(bundle: string, lowers: string[]): void {
   const top = [...lowers].reverse();
   const data = [`lowerdir=${top.join(':')}`, ...fixed.map(([k, v]) => `${k}=${v}`)].join(',');
   const fs = native() as unknown as Fs;
-  if (Buffer.byteLength(data) < PAGE) return fs.mount('overlay', rootfs, 'overlay', 0, data);
-  // Too many layers (or too long store paths) for one page: the new mount API takes each lower layer as an
-  // option of its own ("lowerdir+", Linux 6.8), top first like lowerdir=.
+  // ':' and ',' separate paths and options in the string (escaping them is version-dependent).
+  if (Buffer.byteLength(data) < PAGE && ![...lowers, upper, work].some((p) => /[:,\\]/.test(p))) {
+    return fs.mount('overlay', rootfs, 'overlay', 0, data);
+  }
+  // Too many layers (or too long store paths) for one page, or paths that need escaping: the new mount API
+  // takes each lower layer as an option of its own ("lowerdir+", Linux 6.8), top first like lowerdir=.
   try {
     fs.fsMount('overlay', rootfs, [['source', 'overlay'], ...top.map((l): [string, string] => ['lowerdir+', l]), ...fixed]);
   } catch (e) {
-    throw new Error(`${lowers.length} layers make the overlay options longer than a page, and "lowerdir+" failed (it needs Linux 6.8): ${(e as Error).message}`);
+    throw new Error(`the overlay options of ${lowers.length} layers do not fit mount(2), and "lowerdir+" failed (it needs Linux 6.8): ${(e as Error).message}`);
   }
 }
 
