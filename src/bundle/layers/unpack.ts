@@ -140,7 +140,9 @@ function unprivileged(fs: Fs, dropped: Set<string>): Fs {
       try {
         fs.mknod(path, mode, major, minor);
       } catch (e) {
-        if (!refused(e) || (mode & constants.S_IFMT) === constants.S_IFIFO) throw e;
+        // A fifo or a whiteout (0/0) must never be left out.
+        const whiteout = (mode & constants.S_IFMT) === constants.S_IFCHR && major === 0 && minor === 0;
+        if (!refused(e) || whiteout || (mode & constants.S_IFMT) === constants.S_IFIFO) throw e;
         dropped.add('device nodes');
       }
     },
