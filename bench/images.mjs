@@ -113,6 +113,8 @@ try {
     const order = r % 2 ? ['umoci', 'tsrunc'] : ['tsrunc', 'umoci'];
     for (const who of order) {
       const dir = join(work, `${who}-${r}`);
+      // Start each run with no dirty pages of the one before (its writeback would slow this one down).
+      sh('sync', []);
       if (who === 'tsrunc') {
         t.tsrunc.push(ms(() => {
           tsrunc(join(dir, 'store'), 'image', 'import', `${layout}:bench`, '--tag', 'bench');
@@ -126,7 +128,9 @@ try {
     }
   }
   const [a, b] = [median(t.tsrunc), median(t.umoci)];
-  console.log(`import+unpack+bundle: tsrunc ${a.toFixed(0)} ms, umoci unpack ${b.toFixed(0)} ms (median); umoci/tsrunc = ${(b / a).toFixed(2)}x`);
+  const all = (xs) => xs.map((x) => (x / 1000).toFixed(1)).join(' ');
+  console.log(`import+unpack+bundle: tsrunc ${a.toFixed(0)} ms, umoci unpack ${b.toFixed(0)} ms (median); umoci/tsrunc = ${(b / a).toFixed(2)}x ` +
+    `(each, s: tsrunc ${all(t.tsrunc)}, umoci ${all(t.umoci)})`);
 
   // A store holding the image; then bundles from it.
   const store = join(work, 'store');
