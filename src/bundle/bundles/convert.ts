@@ -56,7 +56,9 @@ export function convertConfig(image: ImageConfig, rootfs: string, o: ConvertOpti
   const cmd = o.cmd?.length ? o.cmd : o.entrypoint !== undefined ? [] : (c.Cmd ?? []);
   const args = [...entrypoint, ...cmd];
   if (!args.length) throw new Error('the image has no Entrypoint or Cmd: give a command');
-  const spec = defaultSpec({ args });
+  // Unprivileged: a user namespace that maps the caller to root (its files are the caller's).
+  const rootless = (process.geteuid?.() ?? 0) !== 0;
+  const spec = defaultSpec({ args, rootless });
   const p = spec.process!;
   p.terminal = false;
   let env = mergeEnv(c.Env ?? [], o.env ?? []);
@@ -66,6 +68,9 @@ export function convertConfig(image: ImageConfig, rootfs: string, o: ConvertOpti
   const userSpec = o.user ?? c.User;
   if (userSpec) {
     const u = resolveUser(rootfs, userSpec);
+    if (rootless && (u.uid !== 0 || u.gid !== 0 || u.additionalGids.length)) {
+      throw new Error(`user "${userSpec}" is ${u.uid}:${u.gid}${u.additionalGids.length ? ` (groups ${u.additionalGids.join(',')})` : ''}, but a rootless container maps only the caller, as 0:0: use --user root`);
+    }
     p.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
     if (u.home && !env.some((e) => e.startsWith('HOME='))) p.env.push(`HOME=${u.home}`);
   }

@@ -9,13 +9,16 @@ import { readDockerArchive } from './docker-archive';
 import { parsePlatform, readOciLayout, splitLayoutRef, type SourceImage } from './oci-source';
 import { parseRef } from './refs';
 import { Store } from './store';
+import type { LayerProgress } from './progress';
 import { MT, type Descriptor } from './types';
 
 export interface ImportOptions {
   tag?: string;
   platform?: string;
-  /** Called with bytes read from each layer (for a progress line on a TTY). */
-  progress?: (layer: number, layers: number, bytes: number) => void;
+  /** Told what an unprivileged unpack had to leave out. */
+  notice?: (message: string) => void;
+  /** Told where each layer is (for a progress line on a TTY). */
+  progress?: (p: LayerProgress) => void;
 }
 
 export interface Imported {
@@ -79,10 +82,18 @@ export async function importImage(store: Store, path: string, opts: ImportOption
       }
       const diffId = diffIds[i]!;
       const target = store.layerDir(diffId);
-      if (existsSync(target) || moves.some(([, to]) => to === target)) continue;
+      const at = { layer: i, layers: manifest.layers.length, digest: layer.digest, size: statSync(file).size, read: 0, unpacked: 0 };
+      if (existsSync(target) || moves.some(([, to]) => to === target)) {
+        opts.progress?.({ ...at, state: 'stored' });
+        continue;
+      }
       const dir = join(staging, `layer-${i}`);
       mkdirSync(dir);
-      const { diffId: got } = await unpackLayer(file, layer.mediaType, dir, (n) => opts.progress?.(i, manifest.layers.length, n));
+      opts.progress?.({ ...at, state: 'unpacking' });
+      const report = opts.progress && ((unpacked: number, read: number) => opts.progress!({ ...at, state: 'unpacking', read, unpacked }));
+      const { diffId: got, bytes, dropped } = await unpackLayer(file, layer.mediaType, dir, report);
+      if (dropped.length) opts.notice?.(`layer ${i + 1} (${layer.digest.slice(7, 19)}): unprivileged, left out: ${dropped.join(', ')}; files are owned by the caller`);
+      opts.progress?.({ ...at, state: 'done', read: at.size, unpacked: bytes });
       verifyDigest(got, diffId, `layer ${i} diff_id (uncompressed ${layer.digest})`);
       moves.push([dir, target]);
       unpacked++;

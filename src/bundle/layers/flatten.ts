@@ -6,6 +6,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { native } from '../../runtime/native';
+import { IS_ROOT, isOpaque, isOverlayXattr } from './overlay-xattr';
 
 interface Fs {
   mknod(path: string, mode: number, major: number, minor: number): void;
@@ -14,13 +15,11 @@ interface Fs {
   llistxattr(path: string): string[];
 }
 
-const IS_ROOT = (process.geteuid?.() ?? 0) === 0;
-
 function copyMeta(fs: Fs, from: string, to: string, st: Stats): void {
   if (IS_ROOT) lchownSync(to, st.uid, st.gid);
   if (!st.isSymbolicLink()) chmodSync(to, st.mode & 0o7777);
   for (const name of fs.llistxattr(from)) {
-    if (name.startsWith('trusted.overlay.')) continue;
+    if (isOverlayXattr(name)) continue;
     const v = fs.lgetxattr(from, name);
     if (v) fs.lsetxattr(to, name, v);
   }
@@ -38,7 +37,7 @@ function applyDir(fs: Fs, from: string, to: string, links: Map<string, string>):
       continue;
     }
     if (st.isDirectory()) {
-      const opaque = fs.lgetxattr(src, 'trusted.overlay.opaque')?.toString() === 'y';
+      const opaque = isOpaque(fs.lgetxattr, src);
       if (have && (!have.isDirectory() || opaque)) rmSync(dst, { recursive: true, force: true });
       if (!have || !have.isDirectory() || opaque) mkdirSync(dst);
       applyDir(fs, src, dst, links);

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack, type Headers, type Pack } from 'tar-stream';
 import { native } from '../../runtime/native';
+import { isOpaque, isOverlayXattr } from './overlay-xattr';
 import { PAX_XATTR } from './tar-pax';
 
 interface Fs {
@@ -41,7 +42,7 @@ function hashing(onDone: (hex: string, size: number) => void): Transform {
 function header(fs: Fs, abs: string, name: string, st: Stats): Headers {
   const pax: Record<string, string> = {};
   for (const x of fs.llistxattr(abs)) {
-    if (x.startsWith('trusted.overlay.')) continue;
+    if (isOverlayXattr(x)) continue;
     const v = fs.lgetxattr(abs, x);
     if (v) pax[PAX_XATTR + x] = v.toString('latin1');
   }
@@ -71,7 +72,7 @@ async function walk(fs: Fs, p: Pack, root: string, rel: string, links: Map<strin
     const h = header(fs, abs, r, st);
     if (st.isDirectory()) {
       await entry(p, { ...h, type: 'directory' });
-      if (fs.lgetxattr(abs, 'trusted.overlay.opaque')?.toString() === 'y') {
+      if (isOpaque(fs.lgetxattr, abs)) {
         await entry(p, { name: `${r}/.wh..wh..opq`, mode: 0o644, mtime: st.mtime, size: 0 });
       }
       await walk(fs, p, root, r, links);

@@ -10,19 +10,6 @@ function human(n: number): string {
   return `${n.toFixed(i ? 1 : 0)}${u[i]}`;
 }
 
-/** A progress line on a TTY only (bytes and layers); quiet otherwise. */
-function progress(): ((layer: number, layers: number, bytes: number) => void) | undefined {
-  if (!require('node:tty').isatty(2)) return undefined;
-  let total = 0;
-  let last = 0;
-  return (layer, layers, bytes) => {
-    total += bytes;
-    if (Date.now() - last < 100) return;
-    last = Date.now();
-    err(`\rlayer ${layer + 1}/${layers}: ${human(total)} unpacked   `);
-  };
-}
-
 export function registerImage(program: Command, wrap: Wrap): void {
   addStoreOption(program);
   const image = program.command('image').description('images in the store (OCI layout + unpacked layers)');
@@ -33,10 +20,10 @@ export function registerImage(program: Command, wrap: Wrap): void {
     .option('--platform <os/arch>', 'platform to pick from a multi-platform index', 'linux/amd64')
     .action(
       wrap('image import', async (path: string, o: { tag?: string; platform: string }, cmd: Command) => {
-        const { importImage } = await import('../../bundle/images');
-        const p = progress();
-        const r = await importImage(await openStore(cmd), path, { tag: o.tag, platform: o.platform, progress: p });
-        if (p) err('\n');
+        const { importImage, progressLine } = await import('../../bundle/images');
+        // Progress on a terminal only (bytes and layers); quiet when piped.
+        const p = require('node:tty').isatty(2) ? progressLine(err) : undefined;
+        const r = await importImage(await openStore(cmd), path, { tag: o.tag, platform: o.platform, progress: p?.update, notice: (m) => err(`tsrunc: image import: notice: ${m}\n`) }).finally(() => p?.end());
         out(`${r.name} ${r.digest} (${r.layers} layers, ${r.unpacked} unpacked)\n`);
       }),
     );
