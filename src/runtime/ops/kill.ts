@@ -6,6 +6,7 @@ import type { ContainerRecord } from '../state/record';
 import { containerStatus, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import { recordCgroup } from './container-cgroup';
+import { containerMembers } from '../cgroups/members';
 import { killPidfdAndWait } from '../pidfd';
 
 /** Parses a signal given as a name (KILL, SIGKILL) or a number. */
@@ -36,7 +37,9 @@ export function kill(root: string, id: string, signal: string | number | undefin
   if (status === 'stopped') throw new RuntimeError('container not running');
   const cgroup = recordCgroup(record);
   if (opts.all && !record.ownPidNamespace && cgroup) {
-    for (const pid of cgroup.pids()) signalPid(pid, sig);
+    // A cgroup tsrunc made holds only the container's processes; a pre-existing one maybe others' too.
+    const pids = cgroup.ownsDir ? cgroup.pids() : containerMembers(cgroup.pids(), record.pid);
+    for (const pid of pids) signalPid(pid, sig);
     return;
   }
   signalInit(record, sig);
