@@ -6,7 +6,13 @@ import { containerMembers } from '../../../src/runtime/cgroups/members';
 
 const started: ChildProcess[] = [];
 afterAll(() => {
-  for (const p of started) p.kill('SIGKILL');
+  for (const p of started) {
+    try {
+      process.kill(-p.pid!, 'SIGKILL'); // each its own process group (detached): the shells' children too
+    } catch {
+      // gone
+    }
+  }
 });
 
 function start(cmd: string, args: string[]): ChildProcess {
