@@ -194,7 +194,7 @@ describe('the default parent cgroup (/tsrunc)', () => {
     const bundle = makeBundle({ args: ['sleep', '1000'] });
     const failures: string[] = [];
     const worker = async (w: number) => {
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < 8; i++) {
         const id = uniqueId(`cgs-w${w}`);
         const r = await tsrunc(['create', '--bundle', bundle.dir, id]);
         if (r.code !== 0) failures.push(r.stderr.trim());
