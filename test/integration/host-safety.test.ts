@@ -56,15 +56,17 @@ function alive(c: ChildProcess): boolean {
   return c.exitCode === null && c.signalCode === null && existsSync(`/proc/${c.pid}`);
 }
 
-/** A cgroup2 directory that exists before tsrunc runs, holding a host `sleep`. */
-async function victimCgroup(): Promise<{ path: string; dir: string; sleeper: ChildProcess }> {
+/**
+ * A cgroup2 directory that exists before tsrunc runs; `enter()` moves a host `sleep` into it (after the
+ * create: a cgroup that already has processes is refused).
+ */
+async function victimCgroup(): Promise<{ path: string; dir: string; sleeper: ChildProcess; enter: () => void }> {
   const name = `tsrunc-test-${runId()}-victim-${uniqueId('v')}`;
   const dir = join(CGROUP2, name);
   mkdirSync(dir);
   cgroups.push(dir);
   const sleeper = await hostSleeper();
-  writeFileSync(join(dir, 'cgroup.procs'), String(sleeper.pid));
-  return { path: `/${name}`, dir, sleeper };
+  return { path: `/${name}`, dir, sleeper, enter: () => writeFileSync(join(dir, 'cgroup.procs'), String(sleeper.pid)) };
 }
 
 /** Whether `pid` is gone (or a zombie waiting for its reaper). */
@@ -106,6 +108,7 @@ describe('a pre-existing cgroup (linux.cgroupsPath) is not tsrunc\'s', () => {
     const id = uniqueId('pre');
     await tsruncOk(['run', '-d', '--bundle', bundle.dir, id]);
     await waitForStatus(id, 'stopped');
+    victim.enter();
     const r = await tsrunc(['delete', id]);
     expect(r.code, r.stderr).toBe(0);
     expect(alive(victim.sleeper)).toBe(true);
@@ -120,6 +123,7 @@ describe('a pre-existing cgroup (linux.cgroupsPath) is not tsrunc\'s', () => {
     await tsruncOk(['create', '--bundle', bundle.dir, id]);
     const { pid } = JSON.parse(await tsruncOk(['state', id])) as { pid: number };
     expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toContain(`0::${victim.path}\n`);
+    victim.enter();
     const r = await tsrunc(['delete', '--force', id]);
     expect(r.code, r.stderr).toBe(0);
     expect(gone(pid)).toBe(true);

@@ -3,7 +3,7 @@
 // naming a cgroup of the host) may hold processes that are not the container's.
 import { closeSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
-import { RuntimeError } from '../errors';
+import { ConfigError, RuntimeError } from '../errors';
 import { cgroupFrozen, cgroupInode, errnoCode, openCgroupFile, parseKeyValues, readCgroupFile, readOptional, sleep, writeCgroupFile } from './fsutil';
 import { cgroup2Mount, type MountInfo } from './mountinfo';
 import { cgroupDir, checkCgroupPath } from './path';
@@ -31,6 +31,11 @@ export interface CreateOptions extends CgroupOptions {
   /** JSON path of `resources`, for errors. */
   where?: string;
   observer?: CgroupMkdirObserver;
+  /**
+   * Asked when the container's own cgroup already existed (empty, not frozen): a reason it belongs to
+   * another container (e.g. one in the same state root made it), or undefined.
+   */
+  usedBy?: (path: string) => string | undefined;
 }
 
 export interface OpenOptions extends CgroupOptions {
@@ -60,7 +65,15 @@ export class Cgroup {
     const cg = new Cgroup(path, cgroupDir(path, mount), []);
     const enabled: [string, string][] = [];
     try {
-      cg.makeDirs(top, needed, enabled, opts.observer);
+      try {
+        cg.makeDirs(top, needed, enabled, opts.observer);
+      } catch (e) {
+        // a parent seen a moment ago was removed (the last container under it was deleted): once more
+        if (errnoCode(e) !== 'ENOENT') throw e;
+        cg.makeDirs(top, needed, enabled, opts.observer);
+      }
+      // Before any write to it: a pre-existing cgroup may be another container's (runc >= 1.2 refuses too).
+      if (!cg.ownsDir) cg.checkUnused(opts.usedBy);
       cg.apply(opts.resources, where);
     } catch (e) {
       cg.rollback(enabled);
@@ -109,9 +122,24 @@ export class Cgroup {
         if (errnoCode(e) === 'EEXIST') continue; // someone else's, made just now
         throw e;
       }
-      this.created.push(cur);
+      if (!this.created.includes(cur)) this.created.push(cur);
       if (observer) observer.made(path, cgroupInode(cur) ?? 0, leaf);
     }
+  }
+
+  /**
+   * Throws unless a cgroup we did not make is free for the container: no process in it or below it, not
+   * frozen, and (`usedBy`) not another container's. Otherwise both would share limits, and a delete or
+   * `kill --all` of one would reach the other.
+   */
+  private checkUnused(usedBy?: (path: string) => string | undefined): void {
+    const pids = this.pids();
+    const populated = this.events().get('populated') === 1;
+    let why: string | undefined;
+    if (pids.length || populated) why = `already has processes (${pids.slice(0, 5).join(', ') || 'exiting'}${pids.length > 5 ? ', ...' : ''})`;
+    else if (this.isFrozen()) why = 'is frozen';
+    else why = usedBy?.(this.path);
+    if (why) throw new ConfigError('linux.cgroupsPath', `cgroup ${this.path} ${why}: a container needs a cgroup no other process or container uses`);
   }
 
   private rollback(enabled: [string, string][]): void {

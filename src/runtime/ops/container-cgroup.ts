@@ -6,7 +6,9 @@ import { Cgroup, type CgroupMkdirObserver } from '../cgroups/manager';
 import { resolveCgroupPath } from '../cgroups/path';
 import type { DeviceRule } from '../cgroups/types';
 import { native } from '../native';
+import { readJournal } from '../state/journal';
 import type { ContainerRecord } from '../state/record';
+import { StateStore } from '../state/store';
 
 const BPF_F_ALLOW_MULTI = 2;
 
@@ -15,10 +17,11 @@ const BPF_F_ALLOW_MULTI = 2;
  * An unprivileged caller without a delegated cgroup runs the container without one, as runc does,
  * unless the config asks for limits.
  */
-export function createContainerCgroup(spec: Spec, id: string, rootless: boolean, observer?: CgroupMkdirObserver): Cgroup | undefined {
+export function createContainerCgroup(spec: Spec, id: string, rootless: boolean, observer?: CgroupMkdirObserver, root?: string): Cgroup | undefined {
   let cgroup: Cgroup;
   try {
-    cgroup = Cgroup.create(resolveCgroupPath(spec.linux?.cgroupsPath, id), { resources: spec.linux?.resources, where: 'linux.resources', observer });
+    const usedBy = root === undefined ? undefined : (p: string) => otherContainerOf(root, id, p);
+    cgroup = Cgroup.create(resolveCgroupPath(spec.linux?.cgroupsPath, id), { resources: spec.linux?.resources, where: 'linux.resources', observer, usedBy });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (rootless && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') && !hasLimits(spec)) return undefined;
@@ -33,6 +36,31 @@ export function createContainerCgroup(spec: Spec, id: string, rootless: boolean,
     throw err;
   }
   return cgroup;
+}
+
+/**
+ * Whether another container of this state root has cgroup `cgroupPath` (its journal shows it about to
+ * make it, or its state.json names it), even while that cgroup is empty: a stopped container's cgroup
+ * would still be killed and removed by its delete. Read only when the cgroup already existed.
+ */
+function otherContainerOf(root: string, id: string, cgroupPath: string): string | undefined {
+  const store = new StateStore(root);
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return undefined;
+  }
+  for (const other of names) {
+    if (other === id) continue;
+    try {
+      if (readJournal(path.join(root, other)).some((e) => e.op === 'cgroup' && e.leaf && e.path === cgroupPath) ||
+          store.read(other).cgroupPath === cgroupPath) return `is the cgroup of container ${other}`;
+    } catch {
+      // not a container directory, or one being removed
+    }
+  }
+  return undefined;
 }
 
 function hasLimits(spec: Spec): boolean {

@@ -83,7 +83,7 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
       if (prepared.stdio) opts = { ...opts, stdio: prepared.stdio };
     }
     if (sharedMountNs) recordHostMounts(dir.path, rootfs);
-    cgroup = createContainerCgroup(spec, opts.id, rootless(), journal.cgroupObserver());
+    cgroup = createContainerCgroup(spec, opts.id, rootless(), journal.cgroupObserver(), opts.root);
     crashPoint('cgroup');
     if (spec.process.terminal) console = openConsole(opts.console);
     const record = await spawnInit(spec, rootfs, opts, dir, cgroup, console, (s) => (session = s), (pid) => (initPid = pid));

@@ -6,6 +6,8 @@ import type { ContainerRecord } from '../state/record';
 import { containerStatus, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import { recordCgroup } from './container-cgroup';
+import { containerMembers } from '../cgroups/members';
+import type { Cgroup } from '../cgroups/manager';
 import { killPidfdAndWait } from '../pidfd';
 
 /** Parses a signal given as a name (KILL, SIGKILL) or a number. */
@@ -36,10 +38,18 @@ export function kill(root: string, id: string, signal: string | number | undefin
   if (status === 'stopped') throw new RuntimeError('container not running');
   const cgroup = recordCgroup(record);
   if (opts.all && !record.ownPidNamespace && cgroup) {
-    for (const pid of cgroup.pids()) signalPid(pid, sig);
+    for (const pid of cgroupMembers(record, cgroup)) signalPid(pid, sig);
     return;
   }
   signalInit(record, sig);
+}
+
+/**
+ * The container's processes found through its cgroup (`kill --all`): every one of a cgroup tsrunc made;
+ * of a pre-existing one (linux.cgroupsPath), which may hold the host's too, only the container's.
+ */
+export function cgroupMembers(record: ContainerRecord, cgroup: Cgroup): number[] {
+  return cgroup.ownsDir ? cgroup.pids() : containerMembers(cgroup.pids(), record.pid);
 }
 
 /** Signals the init through a pidfd, after checking it is still our init (pid reuse). */

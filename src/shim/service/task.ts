@@ -12,6 +12,7 @@ import { deleteContainer } from '../../runtime/ops/delete';
 import { pause, resume } from '../../runtime/ops/pause';
 import { update } from '../../runtime/ops/update';
 import { recordCgroup } from '../../runtime/ops/container-cgroup';
+import { cgroupMembers } from '../../runtime/ops/kill';
 import { validateId } from '../../runtime/state/id';
 import { StateStore } from '../../runtime/state/store';
 import type { Process } from '../../runtime/config/types';
@@ -301,8 +302,9 @@ export class TaskService {
     if (r.signal < 1 || r.signal > 64) throw new InvalidArgument(`invalid signal ${r.signal}`);
     if (r.all && !r.execId && !p.exit) {
       // Every process of the container, found through its cgroup.
-      const cg = recordCgroup(new StateStore(c.stateRoot).read(c.id));
-      for (const pid of cg?.pids() ?? []) {
+      const record = new StateStore(c.stateRoot).read(c.id);
+      const cg = recordCgroup(record);
+      for (const pid of cg ? cgroupMembers(record, cg) : []) {
         try {
           process.kill(pid, r.signal);
         } catch {

@@ -29,9 +29,11 @@ describe.skipIf(!canRun)('cgroup ownership', () => {
     const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
     children.push(sleeper);
     await new Promise((r) => sleeper.once('spawn', r));
-    writeFileSync(posix.join(dir, 'cgroup.procs'), String(sleeper.pid));
     const cg = Cgroup.create(`${base}/pre`, { mount });
     expect(cg.created).toEqual([]);
+    // a host process joins it later (create refuses a cgroup that already has processes, below)
+    writeFileSync(posix.join(dir, 'cgroup.procs'), String(sleeper.pid));
+    expect(() => Cgroup.create(`${base}/pre`, { mount })).toThrow(/^linux\.cgroupsPath: .* already has processes/);
     const warnings: string[] = [];
     await cg.remove((w) => warnings.push(w));
     expect(warnings).toHaveLength(1);
