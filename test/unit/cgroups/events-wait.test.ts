@@ -36,13 +36,15 @@ describe.skipIf(!canRun)('waiting on cgroup.events', () => {
     let reads = 0;
     const frozen = waitCgroupEvents(cg.dir, (ev) => (reads++, ev?.get('frozen') === 1), 10_000, 'frozen');
     await new Promise((r) => setTimeout(r, 1000));
-    // A poll (every few ms) would have read it hundreds of times by now.
-    expect(reads).toBe(1);
+    // A poll (every few ms) would have read it hundreds of times by now. (At most one more read than
+    // the first: the kernel delivers notifications from a work queue, so the populated change of
+    // moving the sleeper in may arrive after the watch was set.)
+    expect(reads).toBeLessThanOrEqual(2);
     const at = Date.now();
     writeFileSync(posix.join(cg.dir, 'cgroup.freeze'), '1');
     await frozen;
     expect(Date.now() - at).toBeLessThan(2000);
-    expect(reads).toBeLessThanOrEqual(3);
+    expect(reads).toBeLessThanOrEqual(4);
     await cg.thaw();
     expect(cg.isFrozen()).toBe(false);
   });
