@@ -72,12 +72,14 @@ async function bindOrFind(p: string): Promise<net.Server | null> {
  * (null). A shim that is shutting down refuses; its socket file goes before it closes, and we bind then.
  */
 async function bindOrJoin(p: string, id: string): Promise<net.Server | null> {
-  for (let i = 0; ; i++) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
     const server = await bindOrFind(p);
-    // Loaded only here: a start that makes a new shim never pays for the protobuf wire code.
-    if (!server && (await (await import('./reserve')).reserve(p, id)) === 'reserved') return null;
     if (server) return server;
-    if (i === 500) throw new Error(`the shim on ${p} is shutting down, and its socket did not go`);
+    // Loaded only here: a start that makes a new shim never pays for the protobuf wire code.
+    const answer = await (await import('./reserve')).reserve(p, id);
+    if (answer !== 'going') return null;
+    if (Date.now() > deadline) throw new Error(`the shim on ${p} is shutting down, and its socket did not go`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -15,7 +15,8 @@ import { decodeHeader, encodeFrame, HEADER_LENGTH, MESSAGE_TYPE_REQUEST, MESSAGE
 export const RESERVE_KEY = 'tsrunc-reserve';
 const UNAVAILABLE = 14;
 
-export type Reservation = 'reserved' | 'going';
+/** 'silent': connected, but no answer in time (a shim too busy to answer: used as before). */
+export type Reservation = 'reserved' | 'going' | 'silent';
 
 /** ttrpc Request { service = 1; method = 2; payload = 3; metadata = 5 } of Task.Connect(ConnectRequest { id = 1 }). */
 function connectRequest(id: string): Uint8Array {
@@ -49,8 +50,8 @@ function statusCode(payload: Uint8Array): number {
 }
 
 /**
- * Asks the shim on socket `p` to stay for container `id`. 'going': it refused (shutting down), or it
- * could not be reached or did not answer within `timeoutMs` (a dying or dead shim).
+ * Asks the shim on socket `p` to stay for container `id`. 'going': it refused (shutting down), or the
+ * connection failed or closed unanswered (a dying or dead shim).
  */
 export function reserve(p: string, id: string, timeoutMs = 5000): Promise<Reservation> {
   return new Promise((resolve) => {
@@ -61,7 +62,7 @@ export function reserve(p: string, id: string, timeoutMs = 5000): Promise<Reserv
       s.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => done('going'), timeoutMs);
+    const timer = setTimeout(() => done('silent'), timeoutMs);
     s.once('connect', () => s.write(encodeFrame(1, MESSAGE_TYPE_REQUEST, connectRequest(id))));
     s.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
