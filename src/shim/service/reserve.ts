@@ -15,7 +15,7 @@ import { decodeHeader, encodeFrame, HEADER_LENGTH, MESSAGE_TYPE_REQUEST, MESSAGE
 export const RESERVE_KEY = 'tsrunc-reserve';
 const UNAVAILABLE = 14;
 
-/** 'silent': connected, but no answer in time (a shim too busy to answer: used as before). */
+/** 'silent': no answer in time, or another error (a shim too busy, or one without reservations: used as before). */
 export type Reservation = 'reserved' | 'going' | 'silent';
 
 /** ttrpc Request { service = 1; method = 2; payload = 3; metadata = 5 } of Task.Connect(ConnectRequest { id = 1 }). */
@@ -70,7 +70,8 @@ export function reserve(p: string, id: string, timeoutMs = 5000): Promise<Reserv
       const h = decodeHeader(buf);
       if (buf.length < HEADER_LENGTH + h.length) return;
       if (h.streamId !== 1 || h.type !== MESSAGE_TYPE_RESPONSE) return done('going');
-      done(statusCode(buf.subarray(HEADER_LENGTH, HEADER_LENGTH + h.length)) === UNAVAILABLE ? 'going' : 'reserved');
+      const code = statusCode(buf.subarray(HEADER_LENGTH, HEADER_LENGTH + h.length));
+      done(code === 0 ? 'reserved' : code === UNAVAILABLE ? 'going' : 'silent');
     });
     s.once('error', () => done('going'));
     s.once('close', () => done('going'));
