@@ -11,6 +11,7 @@
 #include <uv.h>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 static constexpr int kMaxFds = 16;
@@ -179,6 +180,51 @@ static Napi::Value Flock(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// flockWait(fd, exclusive) -> Promise<void>: a blocking flock on a thread of its own, so that a lock
+// held by another process (a tsrunc CLI) never blocks Node's loop. Not libuv's pool: a few waiting
+// locks would fill its 4 threads and stall every fs.promises call. The thread locks a dup of fd (same
+// open file description, so the lock is fd's) and closes the dup: if the caller closed fd meanwhile,
+// the lock goes with the last reference instead of leaking.
+struct FlockJob {
+  int fd;
+  int op;
+  int err = 0;
+  Napi::Promise::Deferred deferred;
+  Napi::ThreadSafeFunction tsfn;
+  FlockJob(Napi::Env env, int f, int o) : fd(f), op(o), deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+static Napi::Value FlockWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = info[1].As<Napi::Boolean>() ? LOCK_EX : LOCK_SH;
+  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return ThrowErrno(env, "flock");
+  auto* job = new FlockJob(env, dup, op);
+  Napi::Promise promise = job->deferred.Promise();
+  job->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "tsrunc-flock", 0, 1);
+  std::thread([job]() {
+    int rc;
+    do rc = flock(job->fd, job->op);
+    while (rc < 0 && errno == EINTR);
+    job->err = rc < 0 ? errno : 0;
+    close(job->fd);
+    Napi::ThreadSafeFunction tsfn = job->tsfn;
+    tsfn.BlockingCall(job, [](Napi::Env env, Napi::Function, FlockJob* j) {
+      if (j->err) {
+        Napi::Error e = Napi::Error::New(env, std::string("flock: ") + strerror(j->err));
+        e.Set("errno", Napi::Number::New(env, j->err));
+        j->deferred.Reject(e.Value());
+      } else {
+        j->deferred.Resolve(env.Undefined());
+      }
+      delete j;
+    });
+    tsfn.Release();
+  }).detach();
+  return promise;
+}
+
 // unixConnect(path) -> fd of a connected SOCK_STREAM unix socket (the --console-socket protocol).
 static Napi::Value UnixConnect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -231,4 +277,5 @@ void RegisterFdio(Napi::Env env, Napi::Object exports) {
   exports.Set("recvMsg", Napi::Function::New(env, RecvMsg));
   exports.Set("waitReadable", Napi::Function::New(env, WaitReadable));
   exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("flockWait", Napi::Function::New(env, FlockWait));
 }

@@ -12,6 +12,8 @@ export interface Native {
   recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
   waitReadable(fd: number): Promise<void>;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  /** A blocking flock on a thread of its own: resolves once held, never blocks the loop. */
+  flockWait(fd: number, exclusive: boolean): Promise<void>;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   reapPidfd(pidfd: number): { code: number | null; signal: number | null } | null;

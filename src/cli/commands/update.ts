@@ -76,7 +76,7 @@ export function registerUpdate(program: Command, wrap: Wrap): void {
         const resources = o.resources
           ? JSON.parse(fs.readFileSync(o.resources === '-' ? 0 : o.resources, 'utf8'))
           : flagsToResources(o);
-        update(globals(cmd).root, id, resources);
+        await update(globals(cmd).root, id, resources);
       }),
     );
 }

@@ -121,10 +121,6 @@ export function parseKeyValues(text: string | undefined): Map<string, number> {
   return m;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** Whether the cgroup at `dir` is frozen (cgroup.events). Here, not on Cgroup: `state` needs only this. */
 export function cgroupFrozen(dir: string): boolean {
   return parseKeyValues(readCgroupFile(`${dir}/cgroup.events`)).get('frozen') === 1;

@@ -4,7 +4,8 @@
 import { closeSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
 import { ConfigError, RuntimeError } from '../errors';
-import { cgroupFrozen, cgroupInode, errnoCode, openCgroupFile, parseKeyValues, readCgroupFile, readOptional, sleep, writeCgroupFile } from './fsutil';
+import { cgroupFrozen, cgroupInode, errnoCode, openCgroupFile, parseKeyValues, readCgroupFile, readOptional, writeCgroupFile } from './fsutil';
+import { waitCgroupEvents } from './events-wait';
 import { cgroup2Mount, type MountInfo } from './mountinfo';
 import { cgroupDir, checkCgroupPath } from './path';
 import { requiredControllers, resourceWrites, type CgroupWrite } from './resources';
@@ -42,8 +43,6 @@ export interface OpenOptions extends CgroupOptions {
   /** Directories `create` made (Cgroup.created), so `remove` can delete them again. */
   created?: string[];
 }
-
-const POLL_MS = 5;
 
 export class Cgroup {
   private constructor(
@@ -213,15 +212,15 @@ export class Cgroup {
     }
   }
 
-  /** Freeze every process of the cgroup; resolves once the kernel reports it frozen. */
+  /** Freeze every process of the cgroup; resolves once the kernel reports it frozen (cgroup.events). */
   async freeze(timeoutMs = 10_000): Promise<void> {
     this.write('cgroup.freeze', '1');
-    await this.waitEvents((ev) => ev.get('frozen') === 1, timeoutMs, 'frozen');
+    await waitCgroupEvents(this.dir, (ev) => ev?.get('frozen') === 1, timeoutMs, 'frozen');
   }
 
   async thaw(timeoutMs = 10_000): Promise<void> {
     this.write('cgroup.freeze', '0');
-    await this.waitEvents((ev) => ev.get('frozen') !== 1, timeoutMs, 'thawed');
+    await waitCgroupEvents(this.dir, (ev) => ev?.get('frozen') !== 1, timeoutMs, 'thawed');
   }
 
   isFrozen(): boolean {
@@ -233,26 +232,25 @@ export class Cgroup {
     return parseKeyValues(readCgroupFile(posix.join(this.dir, 'cgroup.events')));
   }
 
-  private async waitEvents(done: (ev: Map<string, number>) => boolean, timeoutMs: number, what: string): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!done(this.events())) {
-      if (Date.now() > end) throw new RuntimeError(`cgroup ${this.path} not ${what} after ${timeoutMs} ms`);
-      await sleep(POLL_MS);
-    }
-  }
-
-  /** SIGKILL every process (cgroup.kill, else one by one) and wait until the cgroup is empty. */
+  /**
+   * SIGKILL every process and wait until the cgroup is empty (`populated 0`: exiting tasks leave
+   * cgroup.procs before that, and rmdir fails with EBUSY until then). cgroup.kill (5.14+) reaches
+   * children forked meanwhile; without it the cgroup is frozen first, so that nothing forks between
+   * reading cgroup.procs and the kills (SIGKILL reaches frozen tasks).
+   */
   async kill(timeoutMs = 10_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    const viaFile = existsSync(posix.join(this.dir, 'cgroup.kill'));
-    if (viaFile) this.write('cgroup.kill', '1');
-    for (;;) {
-      const pids = this.pids();
-      // exiting tasks leave cgroup.procs before the cgroup stops being populated (rmdir: EBUSY)
-      if (pids.length === 0 && this.events().get('populated') === 0) return;
-      if (Date.now() > end) throw new RuntimeError(`cgroup ${this.path} still has processes ${pids.join(',')} after kill`);
-      if (!viaFile) killAll(pids); // also catches children forked while we read cgroup.procs
-      await sleep(POLL_MS);
+    const empty = (ev: Map<string, number> | undefined) => !ev || ev.get('populated') === 0;
+    if (existsSync(posix.join(this.dir, 'cgroup.kill'))) {
+      this.write('cgroup.kill', '1');
+    } else {
+      await this.freeze(timeoutMs);
+      killAll(this.pids());
+    }
+    try {
+      await waitCgroupEvents(this.dir, empty, timeoutMs, 'empty after kill');
+    } catch (e) {
+      if (!(e instanceof RuntimeError) || !this.exists()) throw e;
+      throw new RuntimeError(`cgroup ${this.path} still has processes ${this.pids().join(',')} after kill`);
     }
   }
 

@@ -67,7 +67,7 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
 
   const store = new StateStore(opts.root);
   // Write-ahead: from here on, everything made on the host is first recorded in dir.journal.
-  const dir = store.createDir(opts.id);
+  const dir = await store.createDir(opts.id);
   const journal = dir.journal!;
   crashPoint('state-dir');
   let cgroup: Cgroup | undefined;

@@ -27,7 +27,7 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     warnings.push(w);
     opts.warn?.(w);
   };
-  const dir = store.lockAny(id);
+  const dir = await store.lockAny(id);
   if (!dir) {
     // runc: with --force, a container that does not exist is deleted already
     if (opts.force) return warnings;

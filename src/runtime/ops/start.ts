@@ -12,7 +12,7 @@ import { ociState } from './state';
 /** `start`: release the created init into the user's program, exactly once. */
 export async function start(root: string, id: string): Promise<void> {
   const store = new StateStore(root);
-  const dir = store.lock(id);
+  const dir = await store.lock(id);
   let destroyed = false;
   try {
     const record = dir.read();

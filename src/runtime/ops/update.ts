@@ -11,9 +11,9 @@ import { recordCgroup } from './container-cgroup';
  * `update`: new resource limits for a live container. Everything is validated before the first
  * write, and a write that fails puts back what was already changed: a failed update changes nothing.
  */
-export function update(root: string, id: string, resources: LinuxResources): void {
+export async function update(root: string, id: string, resources: LinuxResources): Promise<void> {
   const store = new StateStore(root);
-  const dir = store.lock(id);
+  const dir = await store.lock(id);
   try {
     const record = dir.read();
     if (containerStatus(record, dir.path) === 'stopped') throw new RuntimeError('cannot update a stopped container');

@@ -55,7 +55,7 @@ export class StateStore {
    * Makes the container's directory, locked, with its write-ahead journal started (state/journal.ts):
    * the directory is the first thing create makes, the journal lists everything after it.
    */
-  createDir(id: string): LockedDir {
+  async createDir(id: string): Promise<LockedDir> {
     this.ensureRoot();
     const dir = this.dir(id);
     try {
@@ -64,7 +64,7 @@ export class StateStore {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError(`container with id ${id} already exists`);
       throw err;
     }
-    const locked = LockedDir.open(this.root, dir, id);
+    const locked = await LockedDir.open(this.root, dir, id);
     try {
       locked.journal = Journal.create(dir);
     } catch (err) {
@@ -74,9 +74,12 @@ export class StateStore {
     return locked;
   }
 
-  /** Locks an existing container's directory (waits for other tsrunc commands on it). */
-  lock(id: string): LockedDir {
-    const locked = this.lockAny(id);
+  /**
+   * Locks an existing container's directory. Another process's command on it (a tsrunc CLI) is waited
+   * for off the event loop: a shim serving many containers keeps serving the others meanwhile.
+   */
+  async lock(id: string): Promise<LockedDir> {
+    const locked = await this.lockAny(id);
     if (!locked) throw notExist(id);
     if (!locked.complete()) {
       locked.release();
@@ -89,12 +92,12 @@ export class StateStore {
    * Locks a container's directory whether or not its create finished (delete --force of a create
    * killed mid-way). Holding the lock proves no create is still running on it. Undefined: no such directory.
    */
-  lockAny(id: string): LockedDir | undefined {
+  async lockAny(id: string): Promise<LockedDir | undefined> {
     const dir = this.dir(id);
     if (!this.checkRoot()) return undefined;
     let locked: LockedDir;
     try {
-      locked = LockedDir.open(this.root, dir, id);
+      locked = await LockedDir.open(this.root, dir, id);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -150,11 +153,12 @@ export class LockedDir {
     readonly fd: number,
   ) {}
 
-  static open(root: string, dir: string, id: string): LockedDir {
+  /** Uncontended, the lock is taken at once; held elsewhere, it is waited for on a thread (flockWait). */
+  static async open(root: string, dir: string, id: string): Promise<LockedDir> {
     const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
     try {
       checkPrivate(fs.fstatSync(fd), 'state directory', dir);
-      native().flock(fd, true, true);
+      if (!native().flock(fd, true, false)) await native().flockWait(fd, true);
     } catch (err) {
       fs.closeSync(fd);
       throw err;

@@ -30,8 +30,9 @@ export class PtyCopy {
       this.out.on('error', () => undefined);
     }
     if (stdin.kind === 'path') {
-      // Poll does not report a fifo without writers as readable until a writer has come: no early EOF.
-      this.input = new net.Socket({ fd: fs.openSync(stdin.path, C.O_RDONLY | C.O_NONBLOCK), readable: true, writable: false });
+      // Read-write: we are a writer too, so a client that leaves (`ctr run -d -t` exiting) is no EOF, and
+      // the next one (`ctr task attach`) is read; a terminal's end of input is ^D, and CloseIO ends ours.
+      this.input = new net.Socket({ fd: fs.openSync(stdin.path, C.O_RDWR | C.O_NONBLOCK), readable: true, writable: false });
       this.input.on('data', (d: Buffer) => this.toMaster(d));
       this.input.on('error', () => undefined);
     }

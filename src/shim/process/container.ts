@@ -22,8 +22,8 @@ export class Container {
   }
 
   /**
-   * Runs `fn` after every earlier serialised call on this container has finished: the runtime's state
-   * lock is an flock, which would block Node's loop (and so the whole shim) if taken twice at once.
+   * Runs `fn` after every earlier serialised call on this container has finished, so that one
+   * container's calls take its state lock in the order they came (the lock waits off the loop).
    */
   serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);

@@ -67,6 +67,23 @@ async function bindOrFind(p: string): Promise<net.Server | null> {
   }
 }
 
+/**
+ * Binds the group's socket (a new shim), or has the live shim on it reserve itself for container `id`
+ * (null). A shim that is shutting down refuses; its socket file goes before it closes, and we bind then.
+ */
+async function bindOrJoin(p: string, id: string): Promise<net.Server | null> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const server = await bindOrFind(p);
+    if (server) return server;
+    // Loaded only here: a start that makes a new shim never pays for the protobuf wire code.
+    const answer = await (await import('./reserve')).reserve(p, id);
+    if (answer !== 'going') return null;
+    if (Date.now() > deadline) throw new Error(`the shim on ${p} is shutting down, and its socket did not go`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function writeAtomic(file: string, data: string): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}`);
   fs.writeFileSync(tmp, data, { mode: 0o600 });
@@ -103,7 +120,7 @@ export async function startCommand(f: ShimFlags): Promise<number> {
   const bundle = process.cwd();
   const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
   const address = shimSocketAddress(f.address, f.namespace, groupOf(f.id, spec.annotations, await grouping()));
-  const server = await bindOrFind(socketPath(address));
+  const server = await bindOrJoin(socketPath(address), f.id);
   if (server) {
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
     const args = [process.argv[1]!, '-namespace', f.namespace, '-id', f.id, '-address', f.address, '-publish-binary', f.publishBinary, '-socket', address];

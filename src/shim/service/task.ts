@@ -39,8 +39,8 @@ import {
   type ExecProcessRequest,
   type UpdateTaskRequest,
 } from '../proto';
-import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unimplemented } from '../ttrpc/errors';
-import type { ServiceImpl } from '../ttrpc/server';
+import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable, Unimplemented } from '../ttrpc/errors';
+import type { CallContext, ServiceImpl } from '../ttrpc/server';
 import { ProcessIO } from '../io/stdio';
 import { unmountRootfs } from '../mount';
 import { Container } from '../process/container';
@@ -51,6 +51,10 @@ import { shimConfig, stateRoot, type ShimConfig } from './options';
 import { OomWatch } from './oom';
 import { writeBundleInfo } from './bundle-info';
 import { prepareCreate } from './create-steps';
+import { RESERVE_KEY } from './reserve';
+
+/** How long a `start` that gave containerd our address keeps us from shutting down before its Create. */
+const RESERVE_MS = 30_000;
 
 export interface EventSink {
   publish<D extends DescMessage>(topic: string, schema: D, event: MessageInitShape<D>): void;
@@ -73,6 +77,10 @@ export class TaskService {
   /** Ids whose Create is in progress. */
   private creating = new Set<string>();
   private ooms = new Map<string, OomWatch>();
+  /** Containers a `start` promised containerd we serve (reserve.ts), until their Create. */
+  private reserved = new Map<string, NodeJS.Timeout>();
+  /** Shutdown decided: no reservation or Create is taken any more. */
+  private stopping = false;
 
   constructor(private readonly o: ServiceOptions) {}
 
@@ -93,7 +101,10 @@ export class TaskService {
     if (r.checkpoint || r.parentCheckpoint) throw new Unimplemented('checkpoint/restore is not supported by tsrunc yet');
     if (!path.isAbsolute(r.bundle) || r.bundle.split('/').includes('..')) throw new InvalidArgument(`bundle ${JSON.stringify(r.bundle)} is not an absolute clean path`);
     if (this.containers.has(r.id) || this.creating.has(r.id)) throw new AlreadyExists(`container ${r.id} already exists`);
+    if (this.stopping) throw new Unavailable('the shim is shutting down');
     this.creating.add(r.id);
+    clearTimeout(this.reserved.get(r.id));
+    this.reserved.delete(r.id);
     const cfg = r.options?.typeUrl ? shimConfig(r.options) : (this.o.config ?? shimConfig(undefined));
     const root = stateRoot(cfg, this.o.namespace);
     const rootfs = path.join(r.bundle, 'rootfs');
@@ -381,13 +392,37 @@ export class TaskService {
     return { stats: metricsAny(record.cgroupDir) };
   }
 
-  connect(r: { id: string }) {
+  connect(r: { id: string }, ctx?: CallContext) {
+    if (ctx?.metadata.has(RESERVE_KEY)) this.reserve(r.id);
     return { shimPid: process.pid, taskPid: this.containers.get(r.id)?.init.pid ?? 0, version: '2' };
   }
 
+  /**
+   * The decision is made here, on the loop, as reservations are: one taken before it keeps us serving
+   * (the next Shutdown after its container's Delete, or its expiry, decides again); one asked after it
+   * is refused, and that `start` makes a new shim.
+   */
   shutdown() {
-    if (this.containers.size === 0 && this.creating.size === 0) setImmediate(() => this.o.onShutdown());
+    if (this.stopping || this.containers.size || this.creating.size || this.reserved.size) return {};
+    this.stopping = true;
+    setImmediate(() => this.o.onShutdown());
     return {};
+  }
+
+  /** A `start` is handing containerd our address for container `id` (reserve.ts). */
+  private reserve(id: string): void {
+    if (this.stopping) throw new Unavailable('the shim is shutting down');
+    validateId(id);
+    if (this.containers.has(id) || this.creating.has(id)) return;
+    clearTimeout(this.reserved.get(id));
+    this.reserved.set(
+      id,
+      setTimeout(() => {
+        // containerd never sent the Create (it died, or gave up): nothing holds us any more.
+        this.reserved.delete(id);
+        this.shutdown();
+      }, RESERVE_MS),
+    );
   }
 
   checkpoint(): never {
@@ -423,7 +458,7 @@ export class TaskService {
       update: (r) => this.update(r),
       wait: (r) => this.wait(r),
       stats: (r) => this.stats(r),
-      connect: (r) => this.connect(r),
+      connect: (r, ctx) => this.connect(r, ctx),
       shutdown: () => this.shutdown(),
     } as ServiceImpl<typeof Task>;
   }
