@@ -124,20 +124,6 @@ static void adjust_oom_score(pid_t pid)
 	}
 }
 
-/* A concurrent `start` that just bound the socket writes the pid right after spawning: a bounded wait. */
-static char *group_shim_pid(const char *file)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	size_t len;
-	for (int i = 0; i < 300; i++) {
-		char *s = read_file(file, 64, &len);
-		if (s)
-			return s;
-		nanosleep(&ts, NULL);
-	}
-	return NULL;
-}
-
 int cmd_start(const struct flags *f)
 {
 	if (!stdin_empty() || !valid_id(f->id) || !f->address[0])
@@ -161,42 +147,31 @@ int cmd_start(const struct flags *f)
 	snprintf(address, sizeof address, "unix://%s", sock);
 	snprintf(pidfile, sizeof pidfile, "%s.pid", sock);
 
-	/* bind is the atomic test of "a shim for this group exists"; a stale socket file is replaced. */
+	/* bind is the atomic test of "a shim for this group exists"; a stale socket file is replaced. A live
+	 * group shim may be shutting down: joining it takes a reservation (reserve.ts), which Node does. */
 	mkdir_p(SOCKET_DIR);
-	int lfd = bind_listen(sock), live = 0;
-	if (lfd < 0 && errno == EADDRINUSE) {
-		live = can_connect(sock);
-		if (!live) {
-			unlink(sock);
-			lfd = bind_listen(sock);
-		}
+	int lfd = bind_listen(sock);
+	if (lfd < 0 && errno == EADDRINUSE && !can_connect(sock)) {
+		unlink(sock);
+		lfd = bind_listen(sock);
 	}
-	if (lfd < 0 && !live)
+	if (lfd < 0)
 		return FALLBACK;
-	if (lfd >= 0) {
-		chmod(sock, 0600);
-		pid_t pid = spawn_server(lfd, f, address);
-		if (pid < 0) {
-			fprintf(stderr, "containerd-shim-tsrunc-v2: start the shim server: %s\n", strerror(errno));
-			unlink(sock);
-			return 1;
-		}
-		char buf[32];
-		snprintf(buf, sizeof buf, "%d", (int)pid);
-		/* Later starts of the group find the server's pid in <socket>.pid (the server removes it). */
-		if (write_atomic("shim.pid", buf) < 0 || write_atomic(pidfile, buf) < 0) {
-			fprintf(stderr, "containerd-shim-tsrunc-v2: write pid files: %s\n", strerror(errno));
-			return 1;
-		}
-		adjust_oom_score(pid);
-	} else {
-		/* (none: a shim started by an older version; containerd does not need the file) */
-		char *pid = group_shim_pid(pidfile);
-		if (pid) {
-			write_atomic("shim.pid", pid);
-			free(pid);
-		}
+	chmod(sock, 0600);
+	pid_t pid = spawn_server(lfd, f, address);
+	if (pid < 0) {
+		fprintf(stderr, "containerd-shim-tsrunc-v2: start the shim server: %s\n", strerror(errno));
+		unlink(sock);
+		return 1;
 	}
+	char buf[32];
+	snprintf(buf, sizeof buf, "%d", (int)pid);
+	/* Later starts of the group find the server's pid in <socket>.pid (the server removes it). */
+	if (write_atomic("shim.pid", buf) < 0 || write_atomic(pidfile, buf) < 0) {
+		fprintf(stderr, "containerd-shim-tsrunc-v2: write pid files: %s\n", strerror(errno));
+		return 1;
+	}
+	adjust_oom_score(pid);
 	if (write_atomic("address", address) < 0 || write_all(1, address, strlen(address)) < 0) {
 		fprintf(stderr, "containerd-shim-tsrunc-v2: write address: %s\n", strerror(errno));
 		return 1;

@@ -87,8 +87,9 @@ describe.skipIf(!root)('shim launcher: delete', () => {
 
   test('a marker of an earlier container in the same bundle directory does not count', () => {
     writeMarker();
-    // A new container's bundle info replaces the file (a new inode): the marker is stale.
-    writeFileSync(join(bundle, 'tsrunc-shim.json.new'), JSON.stringify({ root: stateRoot, rootfsMounted: false, pid: 99 }));
+    // A new container's bundle info replaces the file (a new inode): the marker is stale. Its finished Create
+    // mounted the rootfs (an unfinished one would have journaled the mount in its state dir instead).
+    writeFileSync(join(bundle, 'tsrunc-shim.json.new'), JSON.stringify({ root: stateRoot, rootfsMounted: true, pid: 99 }));
     spawnSync('mv', [join(bundle, 'tsrunc-shim.json.new'), join(bundle, 'tsrunc-shim.json')]);
     expect(runDelete({ noNode: true }).rc).toBe(127);
     const r = runDelete({ pre: 'mount -t tmpfs tmpfs "$B/rootfs"' });
