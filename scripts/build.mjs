@@ -81,15 +81,6 @@ const noChildProcessForCommander = {
   },
 };
 
-/** src/runtime/native.ts's createRequire: in a bundle, plain require (scripts/stubs/module.cjs). */
-const noModuleBuiltin = {
-  name: 'no-module-builtin',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?module$/ }, (args) =>
-      args.importer.endsWith('src/runtime/native.ts') ? { path: join(root, 'scripts/stubs/module.cjs') } : undefined,
-    );
-  },
-};
 
 /**
  * esbuild turns `import fs from 'node:fs'` into __toESM(require('node:fs')), which copies every export
@@ -134,7 +125,7 @@ for (const { src, out, lazy, library, link, lean } of entries) {
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
       banner: library ? {} : { js: '#!/usr/bin/env node' },
-      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander, noModuleBuiltin] : [noModuleBuiltin],
+      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander] : [],
       // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
       supported: { 'dynamic-import': false },
     });
