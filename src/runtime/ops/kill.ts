@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { ConfigError, RuntimeError } from '../errors';
 import { native } from '../native';
 import type { ContainerRecord } from '../state/record';
-import { containerStatus, processStartTime } from '../state/status';
+import { initGone, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import { recordCgroupHandle } from './record-cgroup';
 import { killPidfdAndWait } from '../pidfd';
@@ -36,12 +36,15 @@ export function kill(root: string, id: string, signal: string | number | undefin
   const sig = parseSignal(signal);
   const store = new StateStore(root);
   const record = store.read(id);
-  const status = containerStatus(record, store.dir(id));
-  if (status === 'stopped') throw new RuntimeError('container not running');
-  const cgroup = recordCgroupHandle(record);
-  if (opts.all && !record.ownPidNamespace && cgroup) {
-    for (const pid of cgroup.pids()) signalPid(pid, sig);
-    return;
+  // Only stopped matters (a paused container is signalled too): no cgroup.events read, and the cgroup
+  // (mountinfo, checked opens) only for --all.
+  if (initGone(record)) throw new RuntimeError('container not running');
+  if (opts.all && !record.ownPidNamespace) {
+    const cgroup = recordCgroupHandle(record);
+    if (cgroup) {
+      for (const pid of cgroup.pids()) signalPid(pid, sig);
+      return;
+    }
   }
   signalInit(record, sig);
 }
