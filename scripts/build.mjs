@@ -24,7 +24,9 @@ const LAZY = [
   { dir: 'src/cli', name: 'full' },
 ];
 const entries = [
-  { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: './lib/' },
+  // lean: the entry of every CLI call may hold only our own small modules (a dependency such as
+  // commander, pulled in through one value import, cost each call ~5 ms unnoticed); the build fails instead.
+  { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: './lib/', lean: true },
   { src: 'src/bundle/make-bundle.ts', out: 'dist/make-bundle.cjs' },
   // containerd's runtime v2 shim; dist/containerd-shim-tsrunc-v2 (a symlink) is the name containerd looks for.
   { src: 'src/shim/main.ts', out: 'dist/containerd-shim-tsrunc-v2.cjs', link: 'dist/containerd-shim-tsrunc-v2' },
@@ -79,15 +81,6 @@ const noChildProcessForCommander = {
   },
 };
 
-/** src/runtime/native.ts's createRequire: in a bundle, plain require (scripts/stubs/module.cjs). */
-const noModuleBuiltin = {
-  name: 'no-module-builtin',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?module$/ }, (args) =>
-      args.importer.endsWith('src/runtime/native.ts') ? { path: join(root, 'scripts/stubs/module.cjs') } : undefined,
-    );
-  },
-};
 
 /**
  * esbuild turns `import fs from 'node:fs'` into __toESM(require('node:fs')), which copies every export
@@ -106,14 +99,15 @@ function cheapBuiltinInterop(file) {
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist/lib'), { recursive: true });
 let failed = false;
-for (const { src, out, lazy, library, link } of entries) {
+for (const { src, out, lazy, library, link, lean } of entries) {
   if (!existsSync(join(root, src))) {
     console.log(`build: skip ${src} (not present yet)`);
     continue;
   }
   try {
-    await build({
+    const result = await build({
       absWorkingDir: root,
+      metafile: !!lean,
       entryPoints: [src],
       outfile: out,
       bundle: true,
@@ -131,10 +125,14 @@ for (const { src, out, lazy, library, link } of entries) {
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
       banner: library ? {} : { js: '#!/usr/bin/env node' },
-      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander, noModuleBuiltin] : [noModuleBuiltin],
+      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander] : [],
       // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
       supported: { 'dynamic-import': false },
     });
+    if (lean) {
+      const deps = Object.keys(result.metafile.inputs).filter((f) => f.includes('node_modules/'));
+      if (deps.length) throw new Error(`${out} must not bundle dependencies (lazy-load them): ${deps.join(', ')}`);
+    }
     cheapBuiltinInterop(join(root, out));
     if (!library) chmodSync(join(root, out), 0o755);
     // Node picks CommonJS by the real path's .cjs, so the extensionless name can be a symlink.

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,14 +45,23 @@ export function packageRoot(): string {
   return dir;
 }
 
-let loaded: Native | undefined;
+// One load per process, shared by every bundle that inlines this module (dist/lib/*.cjs each do).
+const LOADED = Symbol.for('tsrunc.native');
+type WithAddon = typeof globalThis & { [LOADED]?: Native };
 
+/**
+ * The addon, through process.dlopen: require() would first resolve the path (stat, a realpath walk,
+ * the package.json scope lookup) and node:module's createRequire loads the ESM loader; each call that
+ * touches the addon paid for that.
+ */
 export function native(): Native {
-  if (!loaded) {
-    const file = path.join(packageRoot(), 'build', 'Release', 'tsrunc.node');
-    loaded = createRequire(path.join(packageRoot(), 'package.json'))(file) as Native;
+  const g = globalThis as WithAddon;
+  if (!g[LOADED]) {
+    const m = { exports: {} as Native };
+    process.dlopen(m, path.join(packageRoot(), 'build', 'Release', 'tsrunc.node'));
+    g[LOADED] = m.exports;
   }
-  return loaded;
+  return g[LOADED];
 }
 
 export function initHelperPath(): string {

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { globals, type Globals } from '../context';
+import { globals } from '../context';
 import type { Wrap } from './index';
-
-export async function killAction(g: Globals, id: string, signal: string | undefined, o: { all?: boolean }): Promise<void> {
-  const { kill } = await import('../../runtime/ops/kill');
-  kill(g.root, id, signal, { all: o.all });
-}
+import { killAction } from '../actions/kill';
 
 export function registerKill(program: Command, wrap: Wrap): void {
   program

@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
-import { globals, type Globals } from '../context';
+import { globals } from '../context';
 import type { Wrap } from './index';
-import { out } from '../output';
-
-export async function listAction(g: Globals, o: { format: string; quiet?: boolean }): Promise<void> {
-  const { list } = await import('../../runtime/ops/state');
-  const all = list(g.root);
-  if (o.quiet) out(all.map((c) => c.id + '\n').join(''));
-  else if (o.format === 'json') out(JSON.stringify(all) + '\n');
-  else if (o.format === 'table') out(table(all));
-  else throw new Error(`invalid format "${o.format}"`);
-}
+import { listAction } from '../actions/list';
 
 export function registerList(program: Command, wrap: Wrap): void {
   program
@@ -20,10 +11,4 @@ export function registerList(program: Command, wrap: Wrap): void {
     .option('-f, --format <format>', 'table or json', 'table')
     .option('-q, --quiet', 'print only the ids')
     .action(wrap('list', (o: { format: string; quiet?: boolean }, cmd: Command) => listAction(globals(cmd), o)));
-}
-
-function table(rows: Array<{ id: string; pid: number; status: string; bundle: string; created: string; owner: string }>): string {
-  const cells = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])];
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  return cells.map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]! + 3))).join('') + '\n').join('');
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { createArgs, createOptions, type CreateFlags } from './create';
+import { createOptions } from './create';
+import { createArgs, type CreateFlags } from '../actions/create';
 import type { Wrap } from './index';
 import { foregroundConsole } from '../tty';
 import { globals, warnerFor } from '../context';

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { globals, type Globals } from '../context';
+import { globals } from '../context';
 import type { Wrap } from './index';
-
-export async function startAction(g: Globals, id: string): Promise<void> {
-  const { start } = await import('../../runtime/ops/start');
-  await start(g.root, id);
-}
+import { startAction } from '../actions/start';
 
 export function registerStart(program: Command, wrap: Wrap): void {
   program

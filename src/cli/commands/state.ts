@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import { globals, type Globals } from '../context';
+import { globals } from '../context';
 import type { Wrap } from './index';
-import { out } from '../output';
-
-export async function stateAction(g: Globals, id: string): Promise<void> {
-  const { state } = await import('../../runtime/ops/state');
-  out(JSON.stringify(state(g.root, id), null, '  ') + '\n');
-}
+import { stateAction } from '../actions/state';
 
 export function registerState(program: Command, wrap: Wrap): void {
   program

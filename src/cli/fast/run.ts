@@ -1,12 +1,12 @@
 import { checkRawGlobals, fail, resolveGlobals, type Globals } from '../context';
 import type { FastCall } from './parse';
-import { stateAction } from '../commands/state';
-import { startAction } from '../commands/start';
-import { killAction } from '../commands/kill';
-import { deleteAction } from '../commands/delete';
-import { listAction } from '../commands/list';
-import { createAction, type CreateFlags } from '../commands/create';
-import { execAction, type ExecFlags } from '../commands/exec';
+import { stateAction } from '../actions/state';
+import { startAction } from '../actions/start';
+import { killAction } from '../actions/kill';
+import { deleteAction } from '../actions/delete';
+import { listAction } from '../actions/list';
+import { createAction, type CreateFlags } from '../actions/create';
+import { execAction, type ExecFlags } from '../actions/exec';
 
 type Action = (g: Globals, operands: string[], opts: Record<string, unknown>) => Promise<void>;
 

@@ -10,6 +10,8 @@ import { readJournal } from '../state/journal';
 import type { ContainerRecord } from '../state/record';
 import { StateStore } from '../state/store';
 
+export { removeContainerCgroup, removeDefaultCgroupOf } from './record-cgroup';
+
 const BPF_F_ALLOW_MULTI = 2;
 
 /**
@@ -86,44 +88,6 @@ function attachDeviceFilter(cgroup: Cgroup, rules: DeviceRule[]): void {
     fs.closeSync(fd);
     fs.closeSync(prog);
   }
-}
-
-/**
- * Removes the container's cgroup if tsrunc made it (a pre-existing one stays: `warn` hears when it is
- * not empty), and the shared default parent (/tsrunc) once the last container using it has gone: only
- * the container that made a directory would otherwise try.
- */
-export async function removeContainerCgroup(record: ContainerRecord, warn?: (message: string) => void): Promise<void> {
-  const cgroup = recordCgroup(record);
-  if (!cgroup) return;
-  await cgroup.remove(warn);
-  if (record.cgroupPath === defaultCgroupPath(record.id)) removeSharedParent(cgroup.dir);
-}
-
-function removeSharedParent(dir: string): void {
-  try {
-    fs.rmdirSync(path.dirname(dir));
-  } catch {
-    // other containers still use it, or it is gone
-  }
-}
-
-/**
- * A state directory without a journal (a create killed before it began one, or an older tsrunc's): its
- * default cgroup goes if it is empty. Nothing proves it is ours, so nothing in it is killed.
- */
-export async function removeDefaultCgroupOf(id: string): Promise<void> {
-  const cgroup = Cgroup.open(defaultCgroupPath(id));
-  try {
-    fs.rmdirSync(cgroup.dir);
-  } catch {
-    return; // absent, or in use
-  }
-  removeSharedParent(cgroup.dir);
-}
-
-function defaultCgroupPath(id: string): string {
-  return resolveCgroupPath(undefined, id);
 }
 
 /** The cgroup of a container record, or undefined when it has none. */

@@ -4,7 +4,7 @@ import { readJournal } from '../state/journal';
 import { containerStatus } from '../state/status';
 import { StateStore } from '../state/store';
 import { undoJournal } from '../state/undo';
-import { removeContainerCgroup, removeDefaultCgroupOf } from './container-cgroup';
+import { removeContainerCgroup, removeDefaultCgroupOf } from './record-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
 import { undoHostMounts } from './host-mounts';

@@ -1,23 +1,27 @@
 import fs from 'node:fs';
-import { constants } from 'node:os';
 import { ConfigError, RuntimeError } from '../errors';
 import { native } from '../native';
 import type { ContainerRecord } from '../state/record';
-import { containerStatus, processStartTime } from '../state/status';
+import { initGone, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
-import { recordCgroup } from './container-cgroup';
+import { recordCgroupHandle } from './record-cgroup';
 import { containerMembers } from '../cgroups/members';
-import type { Cgroup } from '../cgroups/manager';
+import type { CgroupHandle } from '../cgroups/handle';
 import { killPidfdAndWait } from '../pidfd';
+
+/** The same on every Linux architecture. */
+const SIGTERM = 15;
 
 /** Parses a signal given as a name (KILL, SIGKILL) or a number. */
 export function parseSignal(signal: string | number | undefined): number {
-  if (signal === undefined || signal === '') return constants.signals.SIGTERM;
+  if (signal === undefined || signal === '') return SIGTERM;
   if (typeof signal === 'number' || /^\d+$/.test(signal)) {
     const n = Number(signal);
     if (n < 1 || n > 64) throw new ConfigError('signal', `invalid signal ${signal}`);
     return n;
   }
+  // Names need node:os's table: loaded only then (~0.4 ms; engines pass numbers).
+  const { constants } = process.getBuiltinModule('node:os');
   const name = signal.toUpperCase();
   const full = (name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof constants.signals;
   const n = constants.signals[full];
@@ -34,12 +38,15 @@ export function kill(root: string, id: string, signal: string | number | undefin
   const sig = parseSignal(signal);
   const store = new StateStore(root);
   const record = store.read(id);
-  const status = containerStatus(record, store.dir(id));
-  if (status === 'stopped') throw new RuntimeError('container not running');
-  const cgroup = recordCgroup(record);
-  if (opts.all && !record.ownPidNamespace && cgroup) {
-    for (const pid of cgroupMembers(record, cgroup)) signalPid(pid, sig);
-    return;
+  // Only stopped matters (a paused container is signalled too): no cgroup.events read, and the cgroup
+  // (mountinfo, checked opens) only for --all.
+  if (initGone(record)) throw new RuntimeError('container not running');
+  if (opts.all && !record.ownPidNamespace) {
+    const cgroup = recordCgroupHandle(record);
+    if (cgroup) {
+      for (const pid of cgroupMembers(record, cgroup)) signalPid(pid, sig);
+      return;
+    }
   }
   signalInit(record, sig);
 }
@@ -48,7 +55,7 @@ export function kill(root: string, id: string, signal: string | number | undefin
  * The container's processes found through its cgroup (`kill --all`): every one of a cgroup tsrunc made;
  * of a pre-existing one (linux.cgroupsPath), which may hold the host's too, only the container's.
  */
-export function cgroupMembers(record: ContainerRecord, cgroup: Cgroup): number[] {
+export function cgroupMembers(record: ContainerRecord, cgroup: CgroupHandle): number[] {
   return cgroup.ownsDir ? cgroup.pids() : containerMembers(cgroup.pids(), record.pid);
 }
 

@@ -5,7 +5,7 @@ import { native } from '../native';
 import { containerStatus } from '../state/status';
 import type { ContainerRecord } from '../state/record';
 import { StateStore, type LockedDir } from '../state/store';
-import { removeContainerCgroup } from './container-cgroup';
+import { removeContainerCgroup } from './record-cgroup';
 import { killAndWait } from './kill';
 import { ociState } from './state';
 

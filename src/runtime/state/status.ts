@@ -19,9 +19,14 @@ export function processStartTime(pid: number): number | null {
   return Number(fields[19]);
 }
 
+/** Whether the init has gone (or its pid is someone else's now): `stopped`, from the process itself. */
+export function initGone(record: ContainerRecord): boolean {
+  return record.pid <= 0 || processStartTime(record.pid) !== record.pidStartTime;
+}
+
 /** The status is derived from the init process itself, never trusted from disk. */
 export function containerStatus(record: ContainerRecord, dir: string): Status {
-  if (record.pid <= 0 || processStartTime(record.pid) !== record.pidStartTime) return 'stopped';
+  if (initGone(record)) return 'stopped';
   if (fs.existsSync(path.join(dir, START_SOCKET))) return 'created';
   // state.json is untrusted: cgroupDir checks the path, readCgroupFile opens beneath the cgroup2 mount
   if (record.cgroupPath && cgroupFrozen(cgroupDir(record.cgroupPath))) return 'paused';

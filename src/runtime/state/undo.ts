@@ -3,8 +3,7 @@
 // pre-existing cgroup is never touched), remove files that still hold what we wrote. Everything that no
 // longer exists is skipped, so undo can run any number of times.
 import fs from 'node:fs';
-import { constants } from 'node:os';
-import { Cgroup } from '../cgroups/manager';
+import { CgroupHandle } from '../cgroups/handle';
 import { cgroupInode } from '../cgroups/fsutil';
 import { cgroup2Mount } from '../cgroups/mountinfo';
 import { cgroupDir } from '../cgroups/path';
@@ -55,7 +54,7 @@ async function undoCgroups(entries: JournalEntry[], warn?: (m: string) => void):
         continue;
       }
       // ours for sure: whatever is in it was put there by this create
-      await Cgroup.open(e.path, { mount, created: [dir] }).remove(warn);
+      await CgroupHandle.openHandle(e.path, { mount, created: [dir] }).remove(warn);
     } else {
       // a parent shared with other containers, or killed between the record and mkdir: only if empty
       try {
@@ -82,7 +81,7 @@ async function killTree(pid: number, startTime: number): Promise<void> {
     for (const child of descendants(pid)) {
       try {
         process.kill(child.pid, 0);
-        if (processStartTime(child.pid) === child.startTime) process.kill(child.pid, constants.signals.SIGKILL);
+        if (processStartTime(child.pid) === child.startTime) process.kill(child.pid, 'SIGKILL');
       } catch {
         // gone
       }
