@@ -132,6 +132,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     console?.closeHelperEnd();
   }
   let pidfd = -1;
+  let stopForwarding = () => {};
   try {
     session.sendPlan(plan.encode());
     let pid = 0;
@@ -140,6 +141,8 @@ export async function exec(opts: ExecOptions): Promise<number> {
       if (msg.tag === Msg.PID) {
         pid = Number(msg.payload);
         pidfd = openExecPidfd(pid, opts.detach);
+        // From now on a signal to us is the process's: until the forwarders are in, one would end tsrunc.
+        if (!opts.detach) stopForwarding = forwardSignals((signo) => native().pidfdSendSignal(pidfd, signo));
         await session.reapFirst();
       } else if (msg.tag === Msg.SYNC && msg.payload === SECCOMP_LISTENER_SYNC) {
         // What the seccomp agent gets with the notify fd: the process is the exec'd one.
@@ -151,17 +154,13 @@ export async function exec(opts: ExecOptions): Promise<number> {
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     await console?.deliver();
     if (opts.detach) return 0;
-    const stopForwarding = forwardSignals((signo) => native().pidfdSendSignal(pidfd, signo));
-    try {
-      return await waitExitStatus(pidfd);
-    } finally {
-      stopForwarding();
-    }
+    return await waitExitStatus(pidfd);
   } catch (err) {
     if (pidfd >= 0) native().pidfdSendSignal(pidfd, 9);
     await session.abort().catch(() => undefined);
     throw err;
   } finally {
+    stopForwarding();
     if (pidfd >= 0) fs.closeSync(pidfd);
     session.close();
     console?.close();
