@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { expect } from 'vitest';
 import { childEnv, REPO } from '../helpers/env';
 
 export interface JsonReport {
@@ -99,3 +100,21 @@ export function describeRun(script: string, run: SuiteRun): string {
   if (!run.report) lines.push('--- output (last 60 lines)', ...plain(run.output).split('\n').slice(-60));
   return lines.join('\n');
 }
+
+/**
+ * The guest's suite passed as a whole and every test in it ran: a guard that skipped (not in the VM, no
+ * controllers, no AppArmor) would prove nothing.
+ */
+export function expectEveryTestPassed(script: string, run: SuiteRun): void {
+  const why = describeRun(script, run);
+  const summary = plain(run.output);
+  expect(run.code, why).toBe(0);
+  expect(summary, why).toMatch(/Tests\s+\d+ passed/);
+  expect(summary, why).not.toMatch(/Tests\s+.*\d+ failed/);
+  expect(run.report, why).toBeDefined();
+  expect(run.report!.numFailedTests, why).toBe(0);
+  expect(run.report!.numPendingTests + run.report!.numTodoTests, why).toBe(0);
+  expect(run.report!.numPassedTests, why).toBe(run.report!.numTotalTests);
+  expect(run.report!.numTotalTests, why).toBeGreaterThan(0);
+}
+
