@@ -97,21 +97,32 @@ export async function mountRootfs(mounts: RootfsMount[], rootfs: string): Promis
   }
 }
 
+const MNT_DETACH = 2;
+const UMOUNT_NOFOLLOW = 8;
+const ENOENT = 2;
+const EBUSY = 16;
+const EINVAL = 22;
+
 /** Unmounts everything at `rootfs` (stacked mounts too); a path with nothing mounted is fine. */
 export async function unmountRootfs(rootfs: string): Promise<void> {
   const umount = native().umount;
-  for (let i = 0; i < 16 && isMountPoint(rootfs); i++) {
-    if (!umount) await run('umount', ['--', rootfs]);
-    else {
+  if (umount) {
+    // umount2 itself says when nothing is left (EINVAL: not a mount point): no read and parse of
+    // /proc/self/mountinfo (which grows with every container) on each Delete.
+    for (let i = 0; i < 16; i++) {
       try {
-        umount(rootfs, 0);
+        umount(rootfs, UMOUNT_NOFOLLOW);
       } catch (err) {
+        const errno = (err as { errno?: number }).errno;
+        if (errno === EINVAL || errno === ENOENT) return;
         // Still busy (a process of the container not reaped yet): detach it, it goes with the last user.
-        if ((err as { errno?: number }).errno === 16) umount(rootfs, 2);
+        if (errno === EBUSY) umount(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
         else throw err;
       }
     }
+    throw new RuntimeError(`cannot unmount ${rootfs}`);
   }
+  for (let i = 0; i < 16 && isMountPoint(rootfs); i++) await run('umount', ['--', rootfs]);
   if (isMountPoint(rootfs)) throw new RuntimeError(`cannot unmount ${rootfs}`);
 }
 

@@ -43,6 +43,8 @@ export interface ExecOptions {
   overrides?: ExecOverrides;
   detach?: boolean;
   pidFile?: string;
+  /** Told the process's pid once it runs (an in-process caller needs no pid file). */
+  onPid?: (pid: number) => void;
   console?: ConsoleTarget;
   preserveFds?: number;
   ignorePaused?: boolean;
@@ -152,6 +154,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     }
     if (!pid) throw new RuntimeError('exec: the process did not start');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    opts.onPid?.(pid);
     await console?.deliver();
     if (opts.detach) return 0;
     return await waitExitStatus(pidfd);

@@ -56,7 +56,8 @@ export interface PublisherOptions {
 interface Item {
   topic: string;
   namespace: string;
-  event: Any;
+  /** Packed on first delivery (after the reply to the call that published it, see publish). */
+  event: Any | (() => Any);
   timestamp: ReturnType<typeof timestampNow>;
   attempts: number;
 }
@@ -69,6 +70,8 @@ export class Publisher {
   private retryTimer: NodeJS.Timeout | null = null;
   private wakeRetry: (() => void) | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** A run is scheduled for after the current turn of the loop. */
+  private scheduled = false;
   private readonly o: Required<Omit<PublisherOptions, 'ttrpcAddress' | 'publishBinary' | 'containerdAddress' | 'log'>> &
     Pick<PublisherOptions, 'ttrpcAddress' | 'publishBinary' | 'containerdAddress' | 'log'>;
   /** Events delivered, for tests and diagnostics. */
@@ -90,18 +93,26 @@ export class Publisher {
       this.dropped++;
       return;
     }
-    this.queue.push({ topic, namespace, event: packAny(schema, event), timestamp: timestampNow(), attempts: 0 });
+    this.queue.push({ topic, namespace, event: () => packAny(schema, event), timestamp: timestampNow(), attempts: 0 });
     while (this.queue.length > this.o.maxQueue) {
       const old = this.queue.shift()!;
       this.dropped++;
       this.o.log?.(`events: queue full, dropping ${old.topic}`);
     }
-    void this.run();
+    // Encoding and sending wait for the end of this turn: a handler that publishes (Start, Exec, Delete)
+    // has its reply written to containerd first, which is what containerd is waiting on. Order is kept.
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
   }
 
   /** Resolves when the queue is empty (or after timeoutMs); true if everything was delivered. */
   flush(timeoutMs: number): Promise<boolean> {
     if (this.queue.length === 0 && !this.running) return Promise.resolve(true);
+    if (!this.running) void this.run();
     // Retry now rather than after the backoff: whoever flushes is about to exit.
     this.wakeRetry?.();
     return new Promise((resolve) => {
@@ -136,6 +147,16 @@ export class Publisher {
     try {
       while (this.queue.length > 0 && !this.closing) {
         const item = this.queue[0];
+        if (typeof item.event === 'function') {
+          try {
+            item.event = item.event();
+          } catch (e) {
+            this.o.log?.(`events: cannot encode ${item.topic}: ${(e as Error).message}`);
+            this.queue.shift();
+            this.dropped++;
+            continue;
+          }
+        }
         const err = await this.deliver(item);
         if (this.queue[0] !== item) continue; // dropped while in flight (queue overflow)
         if (err === null) {
@@ -197,7 +218,7 @@ export class Publisher {
       }
       await this.client.call(
         Events.method.forward,
-        { envelope: { timestamp: item.timestamp, namespace: item.namespace, topic: item.topic, event: item.event } },
+        { envelope: { timestamp: item.timestamp, namespace: item.namespace, topic: item.topic, event: item.event as Any } },
         { timeoutMs: this.o.timeoutMs, namespace: item.namespace },
       );
       return null;
@@ -230,7 +251,7 @@ export class Publisher {
         if (stderr.length < 4096) stderr += d.toString();
       });
       child.stdin!.on('error', () => {}); // EPIPE if it exits early; the exit status tells
-      child.stdin!.end(encodeAny(item.event));
+      child.stdin!.end(encodeAny(item.event as Any));
       child.on('close', (code, signal) =>
         finish(code === 0 ? null : new Error(`${this.o.publishBinary} publish: ${signal ?? `exit ${code}`}: ${stderr.trim()}`)),
       );

