@@ -131,7 +131,7 @@ export class CgroupHandle {
    */
   async remove(warn?: (message: string) => void): Promise<void> {
     if (this.ownsDir) {
-      if (this.exists()) {
+      if (this.exists() && !removeIfEmpty(this.dir)) {
         if (this.pids().length || this.events().get('populated') === 1) await this.kill();
         removeTree(this.dir);
       }
@@ -176,6 +176,24 @@ function killAll(pids: number[]): void {
     } catch (e) {
       if (errnoCode(e) !== 'ESRCH') throw e;
     }
+  }
+}
+
+/**
+ * The usual case of delete: the cgroup is empty by now, and one rmdir removes it (the kernel refuses
+ * one with processes or sub-cgroups: EBUSY), after the same check as every other access that the path
+ * is a cgroup beneath the cgroup2 mount. False: not empty, kill and remove the tree.
+ */
+function removeIfEmpty(dir: string): boolean {
+  try {
+    closeSync(openCgroupFile(dir, constants.O_RDONLY | constants.O_DIRECTORY));
+    rmdirSync(dir);
+    return true;
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT') return true;
+    if (code === 'EBUSY' || code === 'ENOTEMPTY') return false;
+    throw e;
   }
 }
 

@@ -12,6 +12,11 @@ import { killPidfdAndWait } from '../pidfd';
 /** The same on every Linux architecture. */
 const SIGTERM = 15;
 
+// The names engines and users pass, without node:os: numbers of the generic Linux table (x86, arm,
+// riscv, powerpc, s390; mips, sparc and alpha differ and use node:os's).
+const GENERIC_SIGNALS = ['x64', 'arm64', 'arm', 'ia32', 'riscv64', 'ppc64', 's390x', 'loong64'].includes(process.arch);
+const COMMON_SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGCONT: 18, SIGSTOP: 19, SIGWINCH: 28 };
+
 /** Parses a signal given as a name (KILL, SIGKILL) or a number. */
 export function parseSignal(signal: string | number | undefined): number {
   if (signal === undefined || signal === '') return SIGTERM;
@@ -20,11 +25,12 @@ export function parseSignal(signal: string | number | undefined): number {
     if (n < 1 || n > 64) throw new ConfigError('signal', `invalid signal ${signal}`);
     return n;
   }
-  // Names need node:os's table: loaded only then (~0.4 ms; engines pass numbers).
-  const { constants } = process.getBuiltinModule('node:os');
   const name = signal.toUpperCase();
-  const full = (name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof constants.signals;
-  const n = constants.signals[full];
+  const full = name.startsWith('SIG') ? name : `SIG${name}`;
+  if (GENERIC_SIGNALS && full in COMMON_SIGNALS) return COMMON_SIGNALS[full]!;
+  // Other names need node:os's table: loaded only then (~0.4 ms).
+  const { constants } = process.getBuiltinModule('node:os');
+  const n = constants.signals[full as keyof typeof constants.signals];
   if (n === undefined) throw new ConfigError('signal', `unknown signal "${signal}"`);
   return n;
 }

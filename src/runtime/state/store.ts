@@ -104,7 +104,7 @@ export class StateStore {
     }
     // A concurrent delete may have removed it while we waited for the lock (and a create made it anew).
     const now = fs.statSync(dir, { throwIfNoEntry: false });
-    if (!now || now.ino !== fs.fstatSync(locked.fd).ino) {
+    if (!now || now.ino !== locked.ino) {
       locked.release();
       return undefined;
     }
@@ -151,19 +151,23 @@ export class LockedDir {
     readonly path: string,
     readonly id: string,
     readonly fd: number,
+    /** The directory's inode, from the fstat that checked it (an fd's inode never changes). */
+    readonly ino: number,
   ) {}
 
   /** Uncontended, the lock is taken at once; held elsewhere, it is waited for on a thread (flockWait). */
   static async open(root: string, dir: string, id: string): Promise<LockedDir> {
     const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+    let st: fs.Stats;
     try {
-      checkPrivate(fs.fstatSync(fd), 'state directory', dir);
+      st = fs.fstatSync(fd);
+      checkPrivate(st, 'state directory', dir);
       if (!native().flock(fd, true, false)) await native().flockWait(fd, true);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
     }
-    return new LockedDir(root, dir, id, fd);
+    return new LockedDir(root, dir, id, fd, st.ino);
   }
 
   /** Whether create finished (state.json was written). */
