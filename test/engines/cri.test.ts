@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cgroup2Mount } from '../helpers/mountinfo';
 import { CriClient, type Msg } from './cri-client';
-import { EngineEnv, installed, REPO } from './harness';
+import { alive, EngineEnv, installed, ourShimProcesses, REPO } from './harness';
 import { makeBusyboxImage } from './image';
 
 const K8S_NS = 'k8s.io'; // the CRI plugin's containerd namespace
@@ -125,29 +125,8 @@ describe.skipIf(!haveTools)(`containerd CRI plugin with runtime_type io.containe
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   }
 
-  function alive(pid: number): boolean {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!);
-    } catch {
-      return false;
-    }
-  }
-
   /** Our shim processes serving the k8s.io namespace. */
-  function shimProcesses(): number[] {
-    return readdirSync('/proc')
-      .filter((n) => /^\d+$/.test(n))
-      .map(Number)
-      .filter((pid) => {
-        try {
-          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-          return argv.some((a) => a.endsWith('containerd-shim-tsrunc-v2')) && argv.includes(K8S_NS) && argv.includes(env.containerdSock) && alive(pid);
-        } catch {
-          return false;
-        }
-      });
-  }
+  const shimProcesses = () => ourShimProcesses(K8S_NS, env.containerdSock);
 
   /** The shim containerd recorded for a task (`shim.pid` in its bundle), checked to be our node shim. */
   function shimOf(id: string): number {

@@ -13,7 +13,7 @@ import { alive, childEnv, procState, REPO, sleep, TSRUNC_CJS, uniqueId } from '.
 import { cgroup2Mount, readMountinfo } from '../helpers/mountinfo';
 import { makeBusyboxImage, type ImageArchive, type ImageOptions } from './image';
 
-export { REPO, TSRUNC_CJS, uniqueId };
+export { alive, REPO, TSRUNC_CJS, uniqueId };
 export const RUNC = '/usr/sbin/runc';
 const DOCKER = '/usr/bin/docker'; // /usr/local/bin/docker may be a newer client than the daemon
 
@@ -598,6 +598,18 @@ async function sweepStale(): Promise<void> {
 /** Whether a program is installed (tests of an engine that is missing are skipped). */
 export function installed(program: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Live processes of our shim (argv ends in containerd-shim-tsrunc-v2) whose argv has every one of `args`. */
+export function ourShimProcesses(...args: string[]): number[] {
+  return allPids().filter((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.some((a) => a.endsWith('containerd-shim-tsrunc-v2')) && args.every((a) => argv.includes(a)) && alive(pid);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The json log lines tsrunc wrote for one container under containerd's v2 shim (`log.json` in the bundle). */

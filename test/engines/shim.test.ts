@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EngineEnv, installed, REPO, uniqueId, type RunResult } from './harness';
+import { alive, EngineEnv, installed, ourShimProcesses, REPO, uniqueId, type RunResult } from './harness';
 import * as ctrTasks from './ctr-tasks';
 
 const SHIM = join(REPO, 'dist', 'containerd-shim-tsrunc-v2');
@@ -270,15 +270,6 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     }
   });
 
-  function alive(pid: number): boolean {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!);
-    } catch {
-      return false;
-    }
-  }
-
   async function waitGone(pid: number, ms = 10_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (alive(pid)) {
@@ -298,19 +289,7 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
   const bundleOf = (id: string): string => join(env.dir, 'containerd', 'state', 'io.containerd.runtime.v2.task', env.ns, id);
 
   /** Our shim processes (node running the shim bundle) in the engines' namespace. */
-  function shimProcesses(): number[] {
-    return readdirSync('/proc')
-      .filter((n) => /^\d+$/.test(n))
-      .map(Number)
-      .filter((pid) => {
-        try {
-          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-          return argv.some((a) => a.endsWith('containerd-shim-tsrunc-v2')) && argv.includes(env.ns) && alive(pid);
-        } catch {
-          return false;
-        }
-      });
-  }
+  const shimProcesses = () => ourShimProcesses(env.ns);
 
   test('containerd SIGKILL and restart: the task keeps running, then exec, metrics, kill and delete work', async () => {
     const id = uniqueId('restart');
