@@ -14,6 +14,7 @@
  * a bad connection) is dropped so it cannot block the others. The queue is bounded: beyond maxQueue the
  * oldest events are dropped, with a log line.
  */
+import { spawn } from 'node:child_process';
 import { create, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow, type Any } from '@bufbuild/protobuf/wkt';
 import { encodeAny, packAny } from '../proto/any';
@@ -239,8 +240,6 @@ export class Publisher {
         clearTimeout(timer);
         resolve(err);
       };
-      // (loaded here: node:child_process costs the server's start-up ~7 ms, and this is the fallback)
-      const { spawn } = process.getBuiltinModule('node:child_process');
       const child = spawn(this.o.publishBinary!, args, { stdio: ['pipe', 'ignore', 'pipe'] });
       const timer = setTimeout(() => {
         child.kill('SIGKILL');

@@ -5,7 +5,7 @@
 // each output fifo (a write never fails with EPIPE while containerd is away). Stdin is copied from its
 // fifo into a socket the process reads, so that the process sees the end of the client's input.
 // With a terminal the shim copies between the fifos and the pty master.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -132,8 +132,7 @@ export class ProcessIO {
     this.theirs.push(outW, errW);
     let child: ChildProcess;
     try {
-      // (loaded here: node:child_process costs the server's start-up ~7 ms; only binary:// logs need it)
-      child = process.getBuiltinModule('node:child_process').spawn(t.path, t.args, {
+      child = spawn(t.path, t.args, {
         stdio: ['ignore', 'ignore', 'ignore', outR, errR, 'pipe'],
         env: { CONTAINER_ID: ctx.id, CONTAINER_NAMESPACE: ctx.namespace },
       });
