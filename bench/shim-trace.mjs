@@ -8,6 +8,7 @@
 // Run it under the machine lock: flock -x /work/wt/bench.lock node bench/shim-trace.mjs [--runs N] [--shim DIR]
 //   [--node-args='--cpu-prof --cpu-prof-dir=D --cpu-prof-interval=2000'] (extra node flags of the server)
 //   [--strace FILE] (containerd and its children under strace -f in the last run)
+//   [--server-out FILE] (the servers' stdout and stderr, e.g. with --node-args=--trace-gc)
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { loadEngineHarness } from './lib/engine-harness.mjs';
 import { fmt, median, table } from './lib/stats.mjs';
 
 delete process.env.NODE_EXTRA_CA_CERTS;
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '10' }, shim: { type: 'string' }, strace: { type: 'string' }, 'node-args': { type: 'string', default: '' } } });
+const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '10' }, shim: { type: 'string' }, strace: { type: 'string' }, 'node-args': { type: 'string', default: '' }, 'server-out': { type: 'string' } } });
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = opts.shim ?? join(here, '..');
 const tmp = mkdtempSync(join(tmpdir(), 'tsrunc-shim-trace-'));
@@ -27,7 +28,7 @@ const bin = join(tmp, 'bin');
 mkdirSync(traces);
 mkdirSync(bin);
 const node = process.execPath;
-writeFileSync(join(bin, 'node'), `#!/bin/sh\nTSRUNC_SHIM_TRACE_DIR=${traces} exec ${node} ${opts['node-args']} -r ${join(here, 'lib', 'shim-trace-preload.cjs')} "$@"\n`);
+writeFileSync(join(bin, 'node'), `#!/bin/sh\nTSRUNC_SHIM_TRACE_DIR=${traces} exec ${node} ${opts['node-args']} -r ${join(here, 'lib', 'shim-trace-preload.cjs')} "$@"${opts['server-out'] ? ` >>${opts['server-out']} 2>&1` : ''}\n`);
 const shim = join(bin, 'shim');
 const launcher = join(repo, 'dist', 'containerd-shim-tsrunc-v2');
 // The last argument is the action (start / delete); the id follows -id.
@@ -90,6 +91,9 @@ try {
       prev = { ...m, name };
     }
     add('ctr exits', rel(t1));
+    const at = (name) => s.marks.find((m) => m.name === name);
+    addCpu('== total: start -> accept', at('accept').cpu);
+    addCpu('== total: start -> exit', at('exit').cpu);
   }
   const order = [...rows.entries()].map(([k, v]) => [k, median(v)]).sort((a, b) => a[1] - b[1]);
   console.log(`ctr run --rm IMG true with ${launcher} (wrapped), ${runs.length} runs, ms after ctr started (median)`);
