@@ -136,6 +136,10 @@ for (const { src, out, lazy, library, link, lean, proto } of entries) {
       const deps = Object.keys(result.metafile.inputs).filter((f) => f.includes('node_modules/'));
       if (deps.length) throw new Error(`${out} must not bundle dependencies (lazy-load them): ${deps.join(', ')}`);
     }
+    // A lazily required module that imports protobuf makes esbuild initialise every module it reaches,
+    // descriptor.proto's boot (~20 ms) with them: the shim's bundles must not have it (src/shim/README.md).
+    if (proto && readFileSync(join(root, out), 'utf8').includes('google/protobuf/descriptor.proto'))
+      throw new Error(`${out} boots descriptor.proto at load (a lazy require of a module importing protobuf?)`);
     cheapBuiltinInterop(join(root, out));
     if (!library) chmodSync(join(root, out), 0o755);
     // Node picks CommonJS by the real path's .cjs, so the extensionless name can be a symlink.
