@@ -7,7 +7,7 @@
 //   - shim RSS: our one shim for the first and per additional detached container (of one sandbox), vs
 //     the runc v2 shims (one per container)
 //   - shim CPU while those containers idle
-//   node bench/shim.mjs [--iterations N] [--containers C] [--compare DIR] [--json FILE]
+//   node bench/shim.mjs [--iterations N] [--containers C] [--compare DIR] [--json FILE] [--only run,exec,mem] [--shim DIR]
 // --compare DIR adds DIR's shim (another checkout, built) to the run and exec rows: before/after in one run.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,12 +25,16 @@ const { values: opts } = parseArgs({
     containers: { type: 'string', default: '20' },
     json: { type: 'string' },
     compare: { type: 'string' },
+    only: { type: 'string', default: 'run,exec,mem' },
+    // the checkout whose shim is `tsrunc.v2` (default: this one), e.g. to take another build's memory figures
+    shim: { type: 'string' },
   },
 });
+const only = new Set(opts.only.split(','));
 const N = Number(opts.iterations);
 const C = Number(opts.containers);
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SHIM = join(repo, 'dist', 'containerd-shim-tsrunc-v2');
+const SHIM = join(opts.shim ?? repo, 'dist', 'containerd-shim-tsrunc-v2');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** The q-quantile, nearest rank (p90 of 10 samples is the 9th). */
@@ -112,15 +116,15 @@ try {
     return performance.now() - t0;
   };
   const runSamples = Object.fromEntries(Object.keys(CONFIGS).map((k) => [k, []]));
-  for (const cfg of Object.keys(CONFIGS)) await run(cfg); // warm-up
-  for (let i = 0; i < N; i++) {
+  if (only.has('run')) for (const cfg of Object.keys(CONFIGS)) await run(cfg); // warm-up
+  for (let i = 0; i < (only.has('run') ? N : 0); i++) {
     const order = Object.keys(CONFIGS);
     for (let r = 0; r < i % order.length; r++) order.push(order.shift());
     for (const cfg of order) runSamples[cfg].push(await run(cfg));
   }
 
   // --- ctr task exec true ---
-  const execCfgs = Object.keys(CONFIGS);
+  const execCfgs = only.has('exec') ? Object.keys(CONFIGS) : [];
   const execIds = {};
   const execPids = {};
   for (const cfg of execCfgs) {
@@ -131,8 +135,8 @@ try {
     execIds[cfg] = id;
   }
   // Our shim's own CPU per exec (its ticks over the loop; the exec'd processes are not in them).
-  const ourShimPid = ppidOf(execPids['tsrunc.v2']);
-  const ourShimTicks0 = cpuTicks(ourShimPid);
+  const ourShimPid = only.has('exec') ? ppidOf(execPids['tsrunc.v2']) : 0;
+  const ourShimTicks0 = only.has('exec') ? cpuTicks(ourShimPid) : 0;
   let e = 0;
   // A failed exec counts as a failure of its config (reported), not as a time, and does not stop the run.
   const execFailures = {};
@@ -145,12 +149,12 @@ try {
   };
   const execSamples = Object.fromEntries(execCfgs.map((k) => [k, []]));
   for (const cfg of execCfgs) await exec(cfg);
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < (only.has('exec') ? N : 0); i++) {
     const order = [...execCfgs];
     for (let r = 0; r < i % order.length; r++) order.push(order.shift());
     for (const cfg of order) execSamples[cfg].push(await exec(cfg));
   }
-  const shimCpuPerExecMs = ((cpuTicks(ourShimPid) - ourShimTicks0) * 10) / (N + 1);
+  const shimCpuPerExecMs = only.has('exec') ? ((cpuTicks(ourShimPid) - ourShimTicks0) * 10) / (N + 1) : NaN;
   for (const id of Object.values(execIds)) await remove(id);
   cleanup.length = 0;
 
@@ -158,7 +162,7 @@ try {
   const mem = {};
   const pod = `bench-pod-${process.pid}`;
   const ours = [];
-  for (let i = 0; i < C; i++) {
+  for (let i = 0; i < (only.has('mem') ? C : 0); i++) {
     const id = `${pod}-t${i}`;
     cleanup.push(id);
     ours.push(id);
@@ -170,17 +174,19 @@ try {
       mem.oursFirstKiB = rssKiB(mem.shimPid);
     }
   }
-  await sleep(1000);
+  if (only.has('mem')) await sleep(1000);
   mem.oursAllKiB = rssKiB(mem.shimPid);
   mem.oursPerExtraKiB = (mem.oursAllKiB - mem.oursFirstKiB) / (C - 1);
-  const t0 = cpuTicks(mem.shimPid);
-  await sleep(5000);
-  mem.oursIdleCpuTicks5s = cpuTicks(mem.shimPid) - t0;
+  if (only.has('mem')) {
+    const t0 = cpuTicks(mem.shimPid);
+    await sleep(5000);
+    mem.oursIdleCpuTicks5s = cpuTicks(mem.shimPid) - t0;
+  }
   for (let i = 0; i < ours.length; i += 5) await Promise.all(ours.slice(i, i + 5).map(remove));
   cleanup.length = 0;
 
   const runcIds = [];
-  for (let i = 0; i < Math.min(C, 5); i++) {
+  for (let i = 0; i < (only.has('mem') ? Math.min(C, 5) : 0); i++) {
     const id = `bench-runc-${i}`;
     cleanup.push(id);
     runcIds.push(id);
@@ -188,7 +194,7 @@ try {
   }
   const runcShims = [];
   for (const id of runcIds) runcShims.push(ppidOf(await waitRunning(id)));
-  await sleep(1000);
+  if (only.has('mem')) await sleep(1000);
   mem.runcShimKiB = median(runcShims.map(rssKiB));
   for (const id of runcIds) await remove(id);
   cleanup.length = 0;
@@ -200,15 +206,21 @@ try {
     Object.entries(samples).map(([k, v]) => [k, fmt(meds[k]), fmt(quantile(v, 0.9)), fmt(Math.min(...v.filter(Number.isFinite))), fmt(Math.max(...v.filter(Number.isFinite))), fmt(meds[k] / meds['runc.v2+runc'], 2)]);
   const header = ['config', 'median ms', 'p90 ms', 'min ms', 'max ms', 'x runc.v2+runc'];
   console.log(`node -e 0 on this machine now: ${fmt(nodeFloor)} ms (median of 5)`);
-  console.log(`\nctr run --rm IMG true, containerd 1.6, N=${N} each, interleaved (rotated order)`);
-  console.log(table(header, rows(runSamples, runMed)));
-  console.log(`\nctr task exec true, N=${N} each, interleaved (rotated order)`);
-  console.log(table(header, rows(execSamples, execMed)));
-  console.log(`  our shim's own CPU per exec (Exec..Delete, all its requests): ${fmt(shimCpuPerExecMs)} ms`);
-  for (const [k, errs] of Object.entries(execFailures)) console.log(`  ${k}: ${errs.length} failed exec(s), e.g. ${errs[0]}`);
-  console.log(`\nshim memory (RSS): tsrunc.v2 with 1 container ${fmt(mem.oursFirstKiB / 1024)} MiB, with ${C}: ${fmt(mem.oursAllKiB / 1024)} MiB ` +
-    `(${fmt(mem.oursPerExtraKiB / 1024, 2)} MiB per additional container); runc.v2: ${fmt(mem.runcShimKiB / 1024)} MiB per container (one shim each)`);
-  console.log(`shim CPU while ${C} containers idle: ${mem.oursIdleCpuTicks5s} ticks (${mem.oursIdleCpuTicks5s * 10} ms) in 5 s`);
+  if (only.has('run')) {
+    console.log(`\nctr run --rm IMG true, containerd 1.6, N=${N} each, interleaved (rotated order)`);
+    console.log(table(header, rows(runSamples, runMed)));
+  }
+  if (only.has('exec')) {
+    console.log(`\nctr task exec true, N=${N} each, interleaved (rotated order)`);
+    console.log(table(header, rows(execSamples, execMed)));
+    console.log(`  our shim's own CPU per exec (Exec..Delete, all its requests): ${fmt(shimCpuPerExecMs)} ms`);
+    for (const [k, errs] of Object.entries(execFailures)) console.log(`  ${k}: ${errs.length} failed exec(s), e.g. ${errs[0]}`);
+  }
+  if (only.has('mem')) {
+    console.log(`\nshim memory (RSS): tsrunc.v2 with 1 container ${fmt(mem.oursFirstKiB / 1024)} MiB, with ${C}: ${fmt(mem.oursAllKiB / 1024)} MiB ` +
+      `(${fmt(mem.oursPerExtraKiB / 1024, 2)} MiB per additional container); runc.v2: ${fmt(mem.runcShimKiB / 1024)} MiB per container (one shim each)`);
+    console.log(`shim CPU while ${C} containers idle: ${mem.oursIdleCpuTicks5s} ticks (${mem.oursIdleCpuTicks5s * 10} ms) in 5 s`);
+  }
   if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, nodeFloor, runSamples, execSamples, execFailures, shimCpuPerExecMs, runMedian: runMed, execMedian: execMed, mem }, null, 2));
 } finally {
   for (const id of cleanup) {

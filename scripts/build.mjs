@@ -8,6 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { protoHydratePlugin } from './lib/proto-hydrate.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Every CLI call pays for parsing what it loads: the CLI entry (the fast parser for engines' hot calls)
@@ -29,12 +30,13 @@ const entries = [
   { src: 'src/cli/main.ts', out: 'dist/tsrunc.cjs', lazy: './lib/', lean: true },
   { src: 'src/bundle/make-bundle.ts', out: 'dist/make-bundle.cjs' },
   // containerd's runtime v2 shim; dist/containerd-shim-tsrunc-v2 (a symlink) is the name containerd looks for.
-  { src: 'src/shim/main.ts', out: 'dist/containerd-shim-tsrunc-v2.cjs', link: 'dist/containerd-shim-tsrunc-v2' },
+  // proto: generated descriptors embedded as JSON, decoded at build time (scripts/lib/proto-hydrate.mjs).
+  { src: 'src/shim/main.ts', out: 'dist/containerd-shim-tsrunc-v2.cjs', link: 'dist/containerd-shim-tsrunc-v2', proto: true },
   // Its actions, loaded by name: `start` and `delete` (once per container each) parse only themselves.
-  { src: 'src/shim/service/cmd-start.ts', out: 'dist/shim-start.cjs', library: true, lazy: './lib/' },
-  { src: 'src/shim/service/cmd-delete.ts', out: 'dist/shim-delete.cjs', library: true, lazy: './lib/' },
-  { src: 'src/shim/service/daemon.ts', out: 'dist/shim-daemon.cjs', library: true },
-  { src: 'src/shim/service/options.ts', out: 'dist/shim-options.cjs', library: true },
+  { src: 'src/shim/service/cmd-start.ts', out: 'dist/shim-start.cjs', library: true, lazy: './lib/', proto: true },
+  { src: 'src/shim/service/cmd-delete.ts', out: 'dist/shim-delete.cjs', library: true, lazy: './lib/', proto: true },
+  { src: 'src/shim/service/daemon.ts', out: 'dist/shim-daemon.cjs', library: true, proto: true },
+  { src: 'src/shim/service/options.ts', out: 'dist/shim-options.cjs', library: true, proto: true },
   ...LAZY.map(({ dir, name }) => ({
     src: `${dir}/${name}.ts`,
     out: `dist/lib/${name}.cjs`,
@@ -99,7 +101,8 @@ function cheapBuiltinInterop(file) {
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist/lib'), { recursive: true });
 let failed = false;
-for (const { src, out, lazy, library, link, lean } of entries) {
+const HYDRATE = join(root, 'src/shim/proto/hydrate.ts');
+for (const { src, out, lazy, library, link, lean, proto } of entries) {
   if (!existsSync(join(root, src))) {
     console.log(`build: skip ${src} (not present yet)`);
     continue;
@@ -125,7 +128,7 @@ for (const { src, out, lazy, library, link, lean } of entries) {
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
       banner: library ? {} : { js: '#!/usr/bin/env node' },
-      plugins: lazy ? [lazyOps(lazy), noChildProcessForCommander] : [],
+      plugins: [...(lazy ? [lazyOps(lazy), noChildProcessForCommander] : []), ...(proto ? [protoHydratePlugin(HYDRATE)] : [])],
       // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
       supported: { 'dynamic-import': false },
     });
@@ -133,6 +136,10 @@ for (const { src, out, lazy, library, link, lean } of entries) {
       const deps = Object.keys(result.metafile.inputs).filter((f) => f.includes('node_modules/'));
       if (deps.length) throw new Error(`${out} must not bundle dependencies (lazy-load them): ${deps.join(', ')}`);
     }
+    // A lazily required module that imports protobuf makes esbuild initialise every module it reaches,
+    // descriptor.proto's boot (~20 ms) with them: the shim's bundles must not have it (src/shim/README.md).
+    if (proto && readFileSync(join(root, out), 'utf8').includes('google/protobuf/descriptor.proto'))
+      throw new Error(`${out} boots descriptor.proto at load (a lazy require of a module importing protobuf?)`);
     cheapBuiltinInterop(join(root, out));
     if (!library) chmodSync(join(root, out), 0o755);
     // Node picks CommonJS by the real path's .cjs, so the extensionless name can be a symlink.

@@ -49,6 +49,7 @@ import { mapped } from './errors';
 import { shimConfig, stateRoot, type ShimConfig } from './options';
 import { OomWatch } from './oom';
 import { writeBundleInfo } from './bundle-info';
+import { metricsAny } from './metrics';
 import { prepareCreate } from './create-steps';
 import { RESERVE_KEY } from './reserve';
 
@@ -388,8 +389,6 @@ export class TaskService {
     const c = this.get(r.id);
     const record = new StateStore(c.stateRoot).read(c.id);
     if (!record.cgroupDir) throw new NotFound(`container ${c.id} has no cgroup`);
-    // Loaded on the first Stats, not at the server's start (its descriptor's boot is on every Create's path).
-    const { metricsAny } = require('./metrics') as typeof import('./metrics');
     return { stats: metricsAny(record.cgroupDir) };
   }
 
