@@ -2,7 +2,7 @@
 // Bundles the CLI entry points into single CommonJS files under dist/ (one file loads ~11 ms faster
 // than an ESM module graph). Entries whose source does not exist yet are skipped, so `npm ci` (which
 // runs this as `prepare`) works on a partial tree.
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
@@ -96,6 +96,18 @@ function cheapBuiltinInterop(file) {
   if (patched !== code) writeFileSync(file, patched);
 }
 
+/**
+ * The CLI's files are parsed on every call (~50 us of CPU per KB here), so their local names are
+ * minified too: entry + op bundle ~30% smaller (kill 34 -> 25 KB), ~0.4 ms a call. A second pass, after
+ * cheapBuiltinInterop, which needs esbuild's helper names; exported names and strings stay as they are.
+ * The cost: --debug stack traces name minified functions (files and messages are unchanged).
+ */
+async function minifyNames(file) {
+  const { code } = await transform(readFileSync(file, 'utf8'), { minify: true, format: 'cjs', target: 'node20', loader: 'js', legalComments: 'none' });
+  writeFileSync(file, code);
+}
+const cliFile = (out) => out === 'dist/tsrunc.cjs' || out.startsWith('dist/lib/');
+
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist/lib'), { recursive: true });
 let failed = false;
@@ -134,6 +146,7 @@ for (const { src, out, lazy, library, link, lean } of entries) {
       if (deps.length) throw new Error(`${out} must not bundle dependencies (lazy-load them): ${deps.join(', ')}`);
     }
     cheapBuiltinInterop(join(root, out));
+    if (cliFile(out)) await minifyNames(join(root, out));
     if (!library) chmodSync(join(root, out), 0o755);
     // Node picks CommonJS by the real path's .cjs, so the extensionless name can be a symlink.
     if (link) symlinkSync(basename(out), join(root, link));
