@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Start-up cost per CLI call: what each command costs above Node's own start (`node -e 0`), and its
 // ratio to runc and crun, in one interleaved run (issue 12).
-//   node bench/startup.mjs [--rounds N] [--compare DIR]... [--json FILE]
+//   node bench/startup.mjs [--rounds N] [--compare DIR]... [--runtimes a,b] [--own] [--json FILE]
 // Every call of every runtime is timed next to a `node -e 0` of its own, in rotated order, so the
 // machine's load hits all of them alike; "above node" is the median (and p90) of those paired
 // differences. Wall time is what an engine waits for; CPU time (perf's task-clock, when perf exists) is
@@ -9,10 +9,16 @@
 // rounds time wall clock without perf (perf's own start would add to every call), odd rounds run each
 // call under `perf stat` for its CPU time.
 // --compare DIR adds the tsrunc built in another checkout (e.g. a before/after pair in one run).
+// --own adds a third kind of round: each tsrunc call and its `node -e 0` run with bench/lib/own-cpu.cjs
+// preloaded, which reports the CPU time from before the main module loads to the 'exit' event; the
+// difference is tsrunc's own work in the process (Node's boot and teardown, which whole-process CPU
+// includes and which vary by several ms between runs, left out).
+// --runtimes tsrunc,runc limits the runtimes (a --compare build is always kept).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchEnv, readPidFile, spawnCapture, waitDead } from './lib/proc.mjs';
 import { cleanupBench, cmd, prepareBundles, runtimeDefs } from './lib/runtimes.mjs';
@@ -24,6 +30,8 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '30' },
     compare: { type: 'string', multiple: true, default: [] },
     json: { type: 'string' },
+    own: { type: 'boolean', default: false },
+    runtimes: { type: 'string' },
   },
 });
 
@@ -36,20 +44,37 @@ for (const dir of opts.compare) {
   if (!existsSync(cjs)) throw new Error(`${cjs} missing: build that checkout first`);
   defs.splice(1, 0, { name: `tsrunc@${basename(resolve(dir))}`, argv: [process.execPath, cjs], adapt: (c) => c });
 }
-const runtimes = defs.filter((d) => d.argv);
+const wanted = opts.runtimes?.split(',');
+const runtimes = defs.filter((d) => d.argv && (!wanted || wanted.includes(d.name) || d.name.startsWith('tsrunc@')));
 for (const d of defs) if (!d.argv) console.error(`bench: ${d.name} not found, skipped`);
 const workDir = mkdtempSync(join(tmpdir(), 'tsrunc-bench-'));
 const PERF = ['/usr/bin/perf', '/usr/local/bin/perf'].find((p) => existsSync(p) && spawnSync(p, ['stat', '-x,', '-e', 'task-clock', 'true']).status === 0);
 
-/** Runs argv; returns wall ms and, with perf, CPU ms (task-clock of the process and its threads). */
-function call(argv, { check = true, cpu: wantCpu = false } = {}) {
+const OWN_CPU = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'own-cpu.cjs');
+
+/**
+ * Runs argv; returns wall ms and, with perf, CPU ms (task-clock of the process and its threads), or with
+ * `own` (a node argv), the CPU ms of the process from the preload to 'exit' as `cpu`.
+ */
+function call(argv, { check = true, cpu: wantCpu = false, own = false } = {}) {
   const perfOut = join(workDir, 'perf.out');
-  const usePerf = PERF && wantCpu;
-  const full = usePerf ? [PERF, 'stat', '-x,', '-e', 'task-clock', '-o', perfOut, '--', ...argv] : argv;
+  const ownOut = join(workDir, 'own.out');
+  const usePerf = PERF && wantCpu && !own;
+  let full = usePerf ? [PERF, 'stat', '-x,', '-e', 'task-clock', '-o', perfOut, '--', ...argv] : argv;
+  if (own) {
+    full = [argv[0], '-r', OWN_CPU, ...argv.slice(1)];
+    process.env.TSRUNC_BENCH_OWN = ownOut;
+  }
   const t0 = process.hrtime.bigint();
   const r = spawnCapture(full[0], full.slice(1));
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  delete process.env.TSRUNC_BENCH_OWN;
   if (check && r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+  if (own) {
+    const cpu = Number(readFileSync(ownOut, 'utf8'));
+    rmSync(ownOut, { force: true });
+    return { wall: NaN, cpu: NaN, own: cpu };
+  }
   let cpu = NaN;
   if (usePerf) {
     const line = readFileSync(perfOut, 'utf8').split('\n').find((l) => l.includes('task-clock'));
@@ -86,13 +111,16 @@ try {
       const shift = i % runtimes.length;
       for (const rt of [...runtimes.slice(shift), ...runtimes.slice(0, shift)]) {
         // Alternate which of the pair runs first.
-        const floorFirst = i % 4 < 2;
-        const cpu = i % 2 === 1;
-        const f1 = floorFirst ? call(FLOOR, { cpu }) : undefined;
-        const s = call(op.argv(rt, id), { cpu });
-        const f = f1 ?? call(FLOOR, { cpu });
+        // Round kinds: wall, perf CPU and (--own, tsrunc only) own CPU.
+        const kind = i % (opts.own ? 3 : 2);
+        const floorFirst = Math.floor(i / (opts.own ? 3 : 2)) % 2 === 0;
+        const cpu = kind === 1;
+        const own = kind === 2 && rt.name.startsWith('tsrunc');
+        const f1 = floorFirst ? call(FLOOR, { cpu, own }) : undefined;
+        const s = call(op.argv(rt, id), { cpu, own });
+        const f = f1 ?? call(FLOOR, { cpu, own });
         op.after?.(rt);
-        samples[rt.name][op.name].push({ wall: s.wall, cpu: s.cpu, floorWall: f.wall, floorCpu: f.cpu });
+        samples[rt.name][op.name].push({ wall: s.wall, cpu: s.cpu, own: s.own ?? NaN, floorWall: f.wall, floorCpu: f.cpu, floorOwn: f.own ?? NaN });
       }
     }
   }
@@ -114,6 +142,7 @@ for (const rt of runtimes) {
     const xs = samples[rt.name][op.name];
     const dWall = xs.map((x) => x.wall - x.floorWall);
     const dCpu = xs.map((x) => x.cpu - x.floorCpu);
+    const dOwn = xs.map((x) => x.own - x.floorOwn);
     summary[rt.name][op.name] = {
       wall: median(xs.map((x) => x.wall)),
       cpu: median(xs.map((x) => x.cpu)),
@@ -121,24 +150,29 @@ for (const rt of runtimes) {
       aboveWallP90: p90(dWall),
       aboveCpu: median(dCpu),
       aboveCpuP90: p90(dCpu),
+      aboveOwn: median(dOwn),
+      aboveOwnP90: p90(dOwn),
     };
   }
 }
 const floorAll = runtimes.flatMap((rt) => OPS.flatMap((op) => samples[rt.name][op.name]));
-summary['node -e 0'] = { wall: median(floorAll.map((x) => x.floorWall)), cpu: median(floorAll.map((x) => x.floorCpu)) };
+summary['node -e 0'] = { wall: median(floorAll.map((x) => x.floorWall)), cpu: median(floorAll.map((x) => x.floorCpu)), own: median(floorAll.map((x) => x.floorOwn)) };
 
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${fmt(a / b, 2)}x` : '-');
 const tsruncs = runtimes.filter((rt) => rt.name.startsWith('tsrunc'));
 console.log(
   `start-up per call: ${N} interleaved rounds, each call paired with its own \`node -e 0\` ` +
-    `(median wall ${fmt(summary['node -e 0'].wall)} ms, CPU ${fmt(summary['node -e 0'].cpu)} ms); ms above it: median / p90`,
+    `(median wall ${fmt(summary['node -e 0'].wall)} ms, CPU ${fmt(summary['node -e 0'].cpu)} ms` +
+    (opts.own ? `, own CPU ${fmt(summary['node -e 0'].own)} ms` : '') +
+    '); ms above it: median / p90',
 );
-const header = ['call', ...tsruncs.flatMap((rt) => [`${rt.name} wall`, 'cpu']), ...['runc', 'crun'].filter((n) => summary[n]).map((n) => `tsrunc/${n} wall`)];
+const header = ['call', ...tsruncs.flatMap((rt) => [`${rt.name} wall`, 'cpu', ...(opts.own ? ['own cpu'] : [])]), ...['runc', 'crun'].filter((n) => summary[n]).map((n) => `tsrunc/${n} wall`)];
 const rows = OPS.map((op) => {
   const cells = [op.name];
   for (const rt of tsruncs) {
     const s = summary[rt.name][op.name];
     cells.push(`${fmt(s.aboveWall)} / ${fmt(s.aboveWallP90)}`, `${fmt(s.aboveCpu)} / ${fmt(s.aboveCpuP90)}`);
+    if (opts.own) cells.push(`${fmt(s.aboveOwn)} / ${fmt(s.aboveOwnP90)}`);
   }
   for (const other of ['runc', 'crun']) if (summary[other]) cells.push(ratio(summary.tsrunc[op.name].wall, summary[other][op.name].wall));
   return cells;

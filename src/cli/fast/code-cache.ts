@@ -32,8 +32,11 @@ export function loadCached(file: string, produce = false): unknown {
   const script = new vm.Script(source, { filename: file, cachedData });
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as unknown };
-  // The bundles require only Node builtins and the addon (by absolute path): this require does.
-  wrapper.call(module.exports, module.exports, require, module, file, path.dirname(file));
+  // The bundles require Node builtins, the addon (by absolute path) and other lib/ bundles ('./x.cjs',
+  // a rare path's own bundle): relative to the bundle, not to this file.
+  const dir = path.dirname(file);
+  const requireHere = (id: string) => require(id.startsWith('./') ? path.join(dir, id) : id);
+  wrapper.call(module.exports, module.exports, requireHere, module, file, dir);
   if (produce) fs.writeFileSync(file + '.cache', script.createCachedData());
   else if (!warm || script.cachedDataRejected) process.once('exit', (code) => code === 0 && writeWarm(file, script));
   return module.exports;

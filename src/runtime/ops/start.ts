@@ -1,12 +1,9 @@
 import fs from 'node:fs';
 import { RuntimeError } from '../errors';
-import { isHookFailure, runHooks, runHooksCollecting } from '../hooks';
+import { isHookFailure, runHooks } from '../hooks';
 import { native } from '../native';
 import { containerStatus } from '../state/status';
-import type { ContainerRecord } from '../state/record';
-import { StateStore, type LockedDir } from '../state/store';
-import { removeContainerCgroup } from './record-cgroup';
-import { killAndWait } from './kill';
+import { StateStore } from '../state/store';
 import { ociState } from './state';
 
 /** `start`: release the created init into the user's program, exactly once. */
@@ -25,6 +22,7 @@ export async function start(root: string, id: string): Promise<void> {
       // runtime.md: a failing startContainer hook stops the container, which is then destroyed.
       if (!isHookFailure(err, 'startContainer')) throw err;
       destroyed = true;
+      const { destroyAfterHookFailure } = await import('./start-failed');
       throw await destroyAfterHookFailure(record, dir, err as Error);
     }
     // runtime.md 1.3 lifecycle: a failing poststart hook fails start; the container is destroyed and
@@ -33,20 +31,12 @@ export async function start(root: string, id: string): Promise<void> {
       await runHooks('poststart', record.hooks?.poststart, ociState(record, 'running'));
     } catch (err) {
       destroyed = true;
+      const { destroyAfterHookFailure } = await import('./start-failed');
       throw await destroyAfterHookFailure(record, dir, err as Error);
     }
   } finally {
     if (!destroyed) dir.release();
   }
-}
-
-/** Undoes create like delete does (poststop hooks included); returns the error to throw. */
-async function destroyAfterHookFailure(record: ContainerRecord, dir: LockedDir, err: Error): Promise<Error> {
-  await killAndWait(record.pid);
-  await removeContainerCgroup(record);
-  dir.remove();
-  const warnings = await runHooksCollecting('poststop', record.hooks?.poststop, ociState(record, 'stopped'));
-  return warnings.length ? new RuntimeError(`${err.message} (and ${warnings.join('; ')})`) : err;
 }
 
 /**
