@@ -122,6 +122,8 @@ export async function exec(opts: ExecOptions): Promise<number> {
     warn: opts.warn,
   });
 
+  // Encoded before the spawn: the helper starts while we would otherwise still be encoding, and waits.
+  const planBytes = plan.encode();
   if (!opts.detach) native().setChildSubreaper();
   // state.json is untrusted: cgroups are opened checked, beneath the cgroup2 mount (container-cgroup.ts)
   const cgroupFd = execCgroupFd(record, cgroupDir, opts.subCgroup);
@@ -136,8 +138,11 @@ export async function exec(opts: ExecOptions): Promise<number> {
   let pidfd = -1;
   let stopForwarding = () => {};
   try {
-    session.sendPlan(plan.encode());
+    session.sendPlan(planBytes);
     let pid = 0;
+    // Detached with no seccomp agent, nothing needs an answer or the pid before the process runs: one
+    // wake-up when the helpers are done instead of one per message (the pid, the first helper's exit).
+    if (opts.detach && listenerFd < 0) await session.hangup();
     // The socket closes when the process execs (close-on-exec) and the first helper has gone.
     for (let msg = await session.next(); msg; msg = await session.next()) {
       if (msg.tag === Msg.PID) {
