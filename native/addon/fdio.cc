@@ -150,16 +150,19 @@ static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
   uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* h) { delete static_cast<PollRequest*>(h->data); });
 }
 
-// waitReadable(fd): Promise<void> resolved when fd is readable (or hung up), on Node's own loop.
+// waitReadable(fd, hangupOnly?): Promise<void> resolved when fd is readable (or hung up), on Node's own
+// loop. hangupOnly: only when every peer has gone (queued messages do not wake us; epoll always reports
+// EPOLLHUP, and libuv passes it on as UV_DISCONNECT).
 static Napi::Value WaitReadable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
+  bool hangupOnly = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   auto* req = new PollRequest(env);
   req->handle.data = req;
   int rc = uv_poll_init(loop, &req->handle, fd);
-  if (rc == 0) rc = uv_poll_start(&req->handle, UV_READABLE | UV_DISCONNECT, OnReadable);
+  if (rc == 0) rc = uv_poll_start(&req->handle, hangupOnly ? UV_DISCONNECT : UV_READABLE | UV_DISCONNECT, OnReadable);
   Napi::Promise promise = req->deferred.Promise();
   if (rc < 0) {
     req->deferred.Reject(Napi::Error::New(env, std::string("poll: ") + uv_strerror(rc)).Value());

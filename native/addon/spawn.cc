@@ -18,20 +18,18 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
+#include <string>
 #include <vector>
 
 // A sealed, read-only in-memory copy: the container can never write the binary it sees
 // behind /proc/<init>/exe (runc CVE-2019-5736).
-static int SealedCopy(const char* path) {
-  int src = open(path, O_RDONLY | O_CLOEXEC);
-  if (src < 0) return -1;
-  struct stat st;
-  int mfd = -1;
-  if (fstat(src, &st) == 0) mfd = memfd_create("tsrunc-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+static int SealedCopy(int src, off_t size) {
+  int mfd = memfd_create("tsrunc-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd >= 0) {
     off_t off = 0;
-    while (off < st.st_size) {
-      ssize_t n = sendfile(mfd, src, &off, st.st_size - off);
+    while (off < size) {
+      ssize_t n = sendfile(mfd, src, &off, size - off);
       if (n <= 0) { close(mfd); mfd = -1; break; }
     }
   }
@@ -39,10 +37,47 @@ static int SealedCopy(const char* path) {
     close(mfd);
     mfd = -1;
   }
+  return mfd;
+}
+
+// The copy is kept for the next spawn of a long-lived process (the shim: one per exec) while the file
+// on disk is unchanged: the same device, inode, size, mtime and ctime (any write or replacement
+// changes one of them). The seals make the kept copy immutable, so reusing it is as safe as a new one.
+// Returns a new fd (close-on-exec) of the copy.
+static std::mutex copyLock;
+static struct {
+  std::string path;
+  struct stat st;
+  int fd = -1;
+} kept;
+
+static bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+static int HelperCopy(const std::string& path) {
+  std::lock_guard<std::mutex> guard(copyLock);
+  struct stat st;
+  if (stat(path.c_str(), &st) < 0) return -1;
+  if (kept.fd >= 0 && kept.path == path && SameFile(kept.st, st)) return fcntl(kept.fd, F_DUPFD_CLOEXEC, 0);
+  int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (src < 0) return -1;
+  // What was copied is what fstat on the open file says (a replacement between stat and open is caught
+  // by the next spawn's stat).
+  struct stat copied;
+  int mfd = fstat(src, &copied) == 0 ? SealedCopy(src, copied.st_size) : -1;
   int saved = errno;
   close(src);
-  errno = saved;
-  return mfd;
+  if (mfd < 0) {
+    errno = saved;
+    return -1;
+  }
+  if (kept.fd >= 0) close(kept.fd);
+  kept.path = path;
+  kept.st = copied;
+  kept.fd = mfd;
+  return fcntl(mfd, F_DUPFD_CLOEXEC, 0);
 }
 
 // In the child: put fds[i] at i, the sync socket after them, the memfd last; close the rest; exec.
@@ -73,24 +108,14 @@ struct ChildArgs {
   int total;
   char** argv;
   char** envp;
-  const sigset_t* mask;
 };
 
 // The vfork child, on its own stack. Our signal handlers (Node's) must never run in it: they would act
-// on the parent's memory. All signals were blocked before clone3; every caught signal goes back to
-// SIG_DFL here (the handler table is the child's own: no CLONE_SIGHAND), then the mask is restored.
+// on the parent's memory. All signals were blocked before clone3 and stay blocked through execveat (the
+// mask survives exec, caught handlers do not): tsrunc-init resets every disposition and empties its mask
+// first thing. Querying and resetting ~64 handlers here held Node's loop for ~0.1 ms per spawn.
 [[noreturn]] static int ChildMain(void* p) {
   const ChildArgs* a = static_cast<const ChildArgs*>(p);
-  for (int sig = 1; sig < _NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    struct sigaction old;
-    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL) {
-      struct sigaction dfl = {};
-      dfl.sa_handler = SIG_DFL;
-      sigaction(sig, &dfl, nullptr);
-    }
-  }
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, a->mask, nullptr, _NSIG / 8);
   ChildExec(*a->src, a->total, a->argv, a->envp);
 }
 
@@ -132,7 +157,7 @@ static Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return ThrowErrno(env, "socketpair");
-  int memfd = SealedCopy(helper.c_str());
+  int memfd = HelperCopy(helper);
   if (memfd < 0) {
     close(sv[0]);
     close(sv[1]);
@@ -165,7 +190,7 @@ static Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    ChildArgs child = {&src, total, argv, envp, &old};
+    ChildArgs child = {&src, total, argv, envp};
     args.flags |= CLONE_VM | CLONE_VFORK;
     args.stack = reinterpret_cast<uint64_t>(stack);
     args.stack_size = kChildStack;

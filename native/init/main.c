@@ -39,7 +39,8 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_JOIN_NS] = op_join_ns,
 };
 
-/* Node ignores SIGPIPE and blocks some signals; the container starts with a clean slate. */
+/* Node ignores SIGPIPE, and the runtime spawns us with every signal blocked (native/addon/spawn.cc):
+ * the container starts with a clean slate. */
 static void reset_signals(void)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };

@@ -64,6 +64,14 @@ export class HelperSession {
     }
   }
 
+  /**
+   * Resolves once every helper process has closed the socket (exec'd or exited), without waking for the
+   * messages queued before that: a caller that needs no answer mid-way reads them all afterwards.
+   */
+  async hangup(): Promise<void> {
+    await native().waitReadable(this.sock, true);
+  }
+
   /** Waits for the first helper process to exit (it must, after OP_FORK) and reaps it. */
   async reapFirst(): Promise<{ code: number | null; signal: number | null }> {
     for (;;) {

@@ -9,7 +9,8 @@ export interface Native {
   /** The plan, in a sealed memfd passed over the sync socket (no message size limit). */
   sendPlan(fd: number, plan: Buffer): void;
   recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
-  waitReadable(fd: number): Promise<void>;
+  /** hangupOnly: resolved only once every peer of the socket has closed it (queued messages do not count). */
+  waitReadable(fd: number, hangupOnly?: boolean): Promise<void>;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   /** A blocking flock on a thread of its own: resolves once held, never blocks the loop. */
   flockWait(fd: number, exclusive: boolean): Promise<void>;
@@ -34,15 +35,21 @@ export interface Native {
   umount?(target: string, flags: number): void;
 }
 
-/** The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. */
+let rootDir: string | undefined;
+
+/**
+ * The package root: where binding.gyp's build/ lives, from src/runtime/ or from the bundled dist/. Found once
+ * per process (it is where this code was loaded from); a long-lived caller asked for it on every exec.
+ */
 export function packageRoot(): string {
+  if (rootDir) return rootDir;
   let dir = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'binding.gyp'))) {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('cannot find the tsrunc package root (binding.gyp)');
     dir = parent;
   }
-  return dir;
+  return (rootDir = dir);
 }
 
 // One load per process, shared by every bundle that inlines this module (dist/lib/*.cjs each do).

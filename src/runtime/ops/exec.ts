@@ -112,16 +112,6 @@ export async function exec(opts: ExecOptions): Promise<number> {
     throw e;
   }
   if (listenerFd >= 0) fds.push(listenerFd);
-  const plan = buildExecPlan(proc, spec.linux?.seccomp, {
-    id: opts.id,
-    initPid: record.pid,
-    preserveFds,
-    consoleSocketFd: console ? 3 + preserveFds : undefined,
-    seccompListenerFd: listenerFd >= 0 ? 3 + preserveFds + (console ? 1 : 0) : undefined,
-    personality: spec.linux?.personality,
-    warn: opts.warn,
-  });
-
   if (!opts.detach) native().setChildSubreaper();
   // state.json is untrusted: cgroups are opened checked, beneath the cgroup2 mount (container-cgroup.ts)
   const cgroupFd = execCgroupFd(record, cgroupDir, opts.subCgroup);
@@ -136,8 +126,22 @@ export async function exec(opts: ExecOptions): Promise<number> {
   let pidfd = -1;
   let stopForwarding = () => {};
   try {
+    // Built once the helper is on its way: its exec and C start-up run on the other CPU meanwhile (a
+    // plan the helper refuses, or a config error here, ends it in the catch below).
+    const plan = buildExecPlan(proc, spec.linux?.seccomp, {
+      id: opts.id,
+      initPid: record.pid,
+      preserveFds,
+      consoleSocketFd: console ? 3 + preserveFds : undefined,
+      seccompListenerFd: listenerFd >= 0 ? 3 + preserveFds + (console ? 1 : 0) : undefined,
+      personality: spec.linux?.personality,
+      warn: opts.warn,
+    });
     session.sendPlan(plan.encode());
     let pid = 0;
+    // Detached with no seccomp agent, nothing needs an answer or the pid before the process runs: one
+    // wake-up when the helpers are done instead of one per message (the pid, the first helper's exit).
+    if (opts.detach && listenerFd < 0) await session.hangup();
     // The socket closes when the process execs (close-on-exec) and the first helper has gone.
     for (let msg = await session.next(); msg; msg = await session.next()) {
       if (msg.tag === Msg.PID) {
