@@ -31,16 +31,16 @@ import {
   SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF, SUPPORTED_ARCHS, X32_SYSCALL_BIT,
   type Operator, type SupportedArch,
 } from './constants';
-import { SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from './tables';
+import { syscallsX32, syscallsX86, syscallsX86_64 } from './tables';
 import type { CompileOptions, CompiledSeccomp, SeccompConfig } from './types';
 
 const BAD_ARCH_ACTION = SECCOMP_RET_KILL_PROCESS;
 const U64_MAX = (1n << 64n) - 1n;
 
-const TABLES: Record<SupportedArch, Readonly<Record<string, number>>> = {
-  SCMP_ARCH_X86_64: SYSCALLS_X86_64,
-  SCMP_ARCH_X86: SYSCALLS_X86,
-  SCMP_ARCH_X32: SYSCALLS_X32,
+const TABLES: Record<SupportedArch, () => Readonly<Record<string, number>>> = {
+  SCMP_ARCH_X86_64: syscallsX86_64,
+  SCMP_ARCH_X86: syscallsX86,
+  SCMP_ARCH_X32: syscallsX32,
 };
 
 interface Cond {
@@ -110,7 +110,7 @@ export function compileSeccomp(
     throw new ConfigError(`${where}.listenerMetadata`, 'must be a string');
   }
 
-  const handlers = (arch: SupportedArch) => buildHandlers(TABLES[arch], rules, defaultAction);
+  const handlers = (arch: SupportedArch) => buildHandlers(TABLES[arch](), rules, defaultAction);
   const asm = new Assembler();
   asm.load(DATA_ARCH);
   const sections: { audit: number; label: Label; emit: () => void }[] = [];
