@@ -25,22 +25,24 @@ export class Plan {
   }
 
   /**
-   * One buffer, sized first and then written in place: a Buffer per field (and a concat per record)
-   * cost create ~2 ms and ~200 KB of young-generation garbage, enough to bring on a scavenge.
+   * One pass into one buffer (sized for the worst case, 3 bytes per UTF-16 unit), through a DataView.
+   * A Buffer per field (and a concat per record) cost create ~2 ms and ~200 KB of young-generation
+   * garbage, enough to bring on a scavenge; Buffer's own write methods, and a separate pass counting
+   * UTF-8 lengths, are JS that a short-lived process runs cold.
    */
   encode(): Buffer {
-    const sizes = this.steps.map(recordSize);
-    let size = 0;
-    for (const n of sizes) size += 8 + n;
-    const out = Buffer.alloc(size);
-    let at = 0;
-    for (const [i, step] of this.steps.entries()) {
-      out.writeUInt32LE(Op[step.op], at);
-      out.writeUInt32LE(sizes[i]!, at + 4);
-      at = writeStr(out, at + 8, step.where);
-      for (const f of step.args) at = writeField(out, at, f);
+    let bound = 0;
+    for (const step of this.steps) bound += 8 + recordBound(step);
+    const w = new Writer(bound);
+    for (const step of this.steps) {
+      w.u32(Op[step.op]);
+      const len = w.at;
+      w.u32(0);
+      w.str(step.where);
+      for (const f of step.args) w.field(f);
+      w.view.setUint32(len, w.at - len - 4, true);
     }
-    return out;
+    return w.out.subarray(0, w.at);
   }
 }
 
@@ -50,60 +52,82 @@ export const blob = (v: Uint8Array): Field => ({ blob: v });
 export const strv = (v: string[]): Field => ({ strv: v });
 export const u64v = (v: Array<number | bigint>): Field => ({ u64v: v });
 
-function recordSize(step: PlanStep): number {
-  let n = strSize(step.where);
-  for (const f of step.args) n += fieldSize(f);
+/** An upper bound of a record's payload size. */
+function recordBound(step: PlanStep): number {
+  let n = strBound(step.where);
+  for (const f of step.args) {
+    if ('u64' in f) n += 8;
+    else if ('str' in f) n += strBound(f.str);
+    else if ('blob' in f) n += 4 + f.blob.length;
+    else if ('strv' in f) {
+      n += 4;
+      for (const v of f.strv) n += strBound(v);
+    } else n += 4 + 8 * f.u64v.length;
+  }
   return n;
 }
 
-function fieldSize(f: Field): number {
-  if ('u64' in f) return 8;
-  if ('str' in f) return strSize(f.str);
-  if ('blob' in f) return 4 + f.blob.length;
-  if ('strv' in f) {
-    let n = 4;
-    for (const v of f.strv) n += strSize(v);
-    return n;
-  }
-  return 4 + 8 * f.u64v.length;
+/** u32 length, at most 3 UTF-8 bytes per UTF-16 unit, NUL. */
+function strBound(v: string): number {
+  return 4 + 3 * v.length + 1;
 }
 
-function strSize(v: string): number {
-  if (v.includes('\0')) throw new Error(`string contains a NUL byte: ${JSON.stringify(v)}`);
-  return 4 + Buffer.byteLength(v, 'utf8') + 1;
-}
+class Writer {
+  readonly out: Buffer;
+  readonly view: DataView;
+  at = 0;
 
-function writeField(out: Buffer, at: number, f: Field): number {
-  if ('u64' in f) return writeU64(out, at, f.u64);
-  if ('str' in f) return writeStr(out, at, f.str);
-  if ('blob' in f) {
-    out.writeUInt32LE(f.blob.length, at);
-    out.set(f.blob, at + 4);
-    return at + 4 + f.blob.length;
+  constructor(size: number) {
+    this.out = Buffer.alloc(size);
+    this.view = new DataView(this.out.buffer, this.out.byteOffset, size);
   }
-  if ('strv' in f) {
-    at = out.writeUInt32LE(f.strv.length, at);
-    for (const v of f.strv) at = writeStr(out, at, v);
-    return at;
-  }
-  at = out.writeUInt32LE(f.u64v.length, at);
-  for (const v of f.u64v) at = writeU64(out, at, v);
-  return at;
-}
 
-function writeU64(out: Buffer, at: number, v: number | bigint): number {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
-    out.writeUInt32LE(v % 0x1_0000_0000, at);
-    out.writeUInt32LE(Math.floor(v / 0x1_0000_0000), at + 4);
-    return at + 8;
+  u32(v: number): void {
+    this.view.setUint32(this.at, v, true);
+    this.at += 4;
   }
-  // Negative numbers travel as two's complement (oomScoreAdj, fd -1).
-  return out.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), at);
-}
 
-/** u32 length (with the NUL), the UTF-8 bytes, NUL (the buffer is zeroed: the NUL is already there). */
-function writeStr(out: Buffer, at: number, v: string): number {
-  const n = out.write(v, at + 4, 'utf8');
-  out.writeUInt32LE(n + 1, at);
-  return at + 4 + n + 1;
+  u64(v: number | bigint): void {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+      this.view.setUint32(this.at, v % 0x1_0000_0000, true);
+      this.view.setUint32(this.at + 4, Math.floor(v / 0x1_0000_0000), true);
+    } else {
+      // Negative numbers travel as two's complement (oomScoreAdj, fd -1).
+      this.view.setBigUint64(this.at, BigInt.asUintN(64, BigInt(v)), true);
+    }
+    this.at += 8;
+  }
+
+  /** Plan strings are nearly all ASCII: copied here; the buffer is zeroed, so the NUL is already there. */
+  str(v: string): void {
+    const start = this.at + 4;
+    let n = 0;
+    for (; n < v.length; n++) {
+      const c = v.charCodeAt(n);
+      if (c === 0 || c >= 0x80) break;
+      this.out[start + n] = c;
+    }
+    if (n < v.length) {
+      if (v.includes('\0')) throw new Error(`string contains a NUL byte: ${JSON.stringify(v)}`);
+      n = this.out.write(v, start, 'utf8');
+    }
+    this.u32(n + 1);
+    this.at = start + n + 1;
+  }
+
+  field(f: Field): void {
+    if ('u64' in f) this.u64(f.u64);
+    else if ('str' in f) this.str(f.str);
+    else if ('blob' in f) {
+      this.u32(f.blob.length);
+      this.out.set(f.blob, this.at);
+      this.at += f.blob.length;
+    } else if ('strv' in f) {
+      this.u32(f.strv.length);
+      for (const v of f.strv) this.str(v);
+    } else {
+      this.u32(f.u64v.length);
+      for (const v of f.u64v) this.u64(v);
+    }
+  }
 }
