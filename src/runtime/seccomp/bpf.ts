@@ -88,6 +88,8 @@ export class Assembler {
     const pos = positions(items);
     const code = items.filter((it) => it.kind !== 'label');
     const buf = Buffer.alloc(code.length * 8);
+    // Through a DataView: Buffer's write methods are JS that a short-lived CLI runs cold.
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     code.forEach((it, i) => {
       let c: number, jt = 0, jf = 0, k: number;
       if (it.kind === 'op') ({ code: c, k } = it);
@@ -100,10 +102,11 @@ export class Assembler {
         jt = it.jt === null ? 0 : offsetTo(pos, it.jt, i);
         jf = it.jf === null ? 0 : offsetTo(pos, it.jf, i);
       } else throw new Error('unreachable');
-      buf.writeUInt16LE(c, i * 8);
-      buf.writeUInt8(jt, i * 8 + 2);
-      buf.writeUInt8(jf, i * 8 + 3);
-      buf.writeUInt32LE(k >>> 0, i * 8 + 4);
+      if (c !== (c & 0xffff) || jt !== (jt & 0xff) || jf !== (jf & 0xff)) throw new RangeError(`BPF instruction ${i} out of range`);
+      view.setUint16(i * 8, c, true);
+      view.setUint8(i * 8 + 2, jt);
+      view.setUint8(i * 8 + 3, jf);
+      view.setUint32(i * 8 + 4, k >>> 0, true);
     });
     return buf;
   }

@@ -37,7 +37,7 @@ import type { CompileOptions, CompiledSeccomp, SeccompConfig } from './types';
 const BAD_ARCH_ACTION = SECCOMP_RET_KILL_PROCESS;
 const U64_MAX = (1n << 64n) - 1n;
 
-const TABLES: Record<SupportedArch, () => Readonly<Record<string, number>>> = {
+const TABLES: Record<SupportedArch, () => ReadonlyMap<string, number>> = {
   SCMP_ARCH_X86_64: syscallsX86_64,
   SCMP_ARCH_X86: syscallsX86,
   SCMP_ARCH_X32: syscallsX32,
@@ -259,7 +259,7 @@ function resolveRules(list: unknown, where: string): { names: string[]; rule: Ru
 
 /** Per syscall number of one arch: what to do (numbers absent here get the default action). */
 function buildHandlers(
-  table: Readonly<Record<string, number>>,
+  table: ReadonlyMap<string, number>,
   rules: { names: string[]; rule: Rule }[],
   defaultAction: number,
 ): Map<number, Handler> {
@@ -267,8 +267,8 @@ function buildHandlers(
   for (const { names, rule } of rules) {
     if (rule.action === defaultAction) continue;
     for (const name of names) {
-      if (!Object.hasOwn(table, name)) continue; // unknown on this arch: skipped, see the header comment
-      const nr = table[name];
+      const nr = table.get(name);
+      if (nr === undefined) continue; // unknown on this arch: skipped, see the header comment
       const list = perNr.get(nr) ?? [];
       if (!list.includes(rule)) list.push(rule);
       perNr.set(nr, list);
