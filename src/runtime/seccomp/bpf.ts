@@ -49,7 +49,9 @@ export class Assembler {
   assemble(): Buffer {
     let items = this.items;
     for (;;) {
-      const pos = positions(items);
+      const pos = positions(items, this.nextLabel);
+      // Most passes (the last always) change nothing: checked first, without building a copy.
+      if (!hasFarJump(items, pos)) break;
       const next: Item[] = [];
       let changed = false;
       let index = 0;
@@ -85,7 +87,7 @@ export class Assembler {
       items = next;
       if (!changed) break;
     }
-    const pos = positions(items);
+    const pos = positions(items, this.nextLabel);
     const code = items.filter((it) => it.kind !== 'label');
     const buf = Buffer.alloc(code.length * 8);
     // Through a DataView: Buffer's write methods are JS that a short-lived CLI runs cold.
@@ -112,19 +114,31 @@ export class Assembler {
   }
 }
 
-function positions(items: Item[]): Map<number, number> {
-  const pos = new Map<number, number>();
+/** Where each label is (an instruction index), by label id; -1: not placed. */
+function positions(items: Item[], labels: number): Int32Array {
+  const pos = new Int32Array(labels).fill(-1);
   let index = 0;
   for (const it of items) {
-    if (it.kind === 'label') pos.set(it.label.id, index);
+    if (it.kind === 'label') pos[it.label.id] = index;
     else index++;
   }
   return pos;
 }
 
-function offsetTo(pos: Map<number, number>, target: Label, from: number): number {
-  const at = pos.get(target.id);
-  if (at === undefined) throw new Error(`bpf: label ${target.id} never placed`);
+function hasFarJump(items: Item[], pos: Int32Array): boolean {
+  let index = 0;
+  for (const it of items) {
+    if (it.kind === 'label') continue;
+    const here = index++;
+    if (it.kind !== 'jmp') continue;
+    if ((it.jt !== null && offsetTo(pos, it.jt, here) > 255) || (it.jf !== null && offsetTo(pos, it.jf, here) > 255)) return true;
+  }
+  return false;
+}
+
+function offsetTo(pos: Int32Array, target: Label, from: number): number {
+  const at = pos[target.id];
+  if (at === undefined || at < 0) throw new Error(`bpf: label ${target.id} never placed`);
   const off = at - from - 1;
   // cBPF only jumps forward; a backward target is a compiler bug, never a config problem.
   if (off < 0) throw new Error(`bpf: backward jump to label ${target.id}`);

@@ -263,21 +263,34 @@ function buildHandlers(
   rules: { names: string[]; rule: Rule }[],
   defaultAction: number,
 ): Map<number, Handler> {
-  const perNr = new Map<number, Rule[]>();
+  // One rule per syscall is the common case: kept as is, a list only from the second (a profile
+  // names ~400 syscalls per arch, and an array and a handler each made ~250 KB of garbage per arch).
+  const perNr = new Map<number, Rule | Rule[]>();
   for (const { names, rule } of rules) {
     if (rule.action === defaultAction) continue;
     for (const name of names) {
       const nr = table.get(name);
       if (nr === undefined) continue; // unknown on this arch: skipped, see the header comment
-      const list = perNr.get(nr) ?? [];
-      if (!list.includes(rule)) list.push(rule);
-      perNr.set(nr, list);
+      const had = perNr.get(nr);
+      if (had === undefined) perNr.set(nr, rule);
+      else if (Array.isArray(had)) {
+        if (!had.includes(rule)) had.push(rule);
+      } else if (had !== rule) perNr.set(nr, [had, rule]);
     }
   }
+  const rets = new Map<number, Handler>(); // one 'ret' handler per action, shared
+  const ret = (action: number): Handler => {
+    let h = rets.get(action);
+    if (!h) rets.set(action, (h = { kind: 'ret', action }));
+    return h;
+  };
   const out = new Map<number, Handler>();
-  for (const [nr, list] of perNr) {
-    const uncond = list.find((r) => r.conds.length === 0);
-    out.set(nr, uncond ? { kind: 'ret', action: uncond.action } : { kind: 'chain', rules: list });
+  for (const [nr, r] of perNr) {
+    if (!Array.isArray(r)) out.set(nr, r.conds.length === 0 ? ret(r.action) : { kind: 'chain', rules: [r] });
+    else {
+      const uncond = r.find((x) => x.conds.length === 0);
+      out.set(nr, uncond ? ret(uncond.action) : { kind: 'chain', rules: r });
+    }
   }
   return out;
 }
