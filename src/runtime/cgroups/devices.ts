@@ -105,14 +105,17 @@ class Asm {
     this.emit(ALU64_MOV_K, 0, 0, 0, v);
     this.emit(JMP_EXIT, 0, 0, 0, 0);
   }
+  /** Through a DataView: Buffer's write methods are JS that a short-lived CLI runs cold (~0.5 ms here). */
   bytes(): Buffer {
     const buf = Buffer.alloc(this.insns.length * 8);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     this.insns.forEach((ins, i) => {
       const off = ins.to === undefined ? ins.off : this.labels.get(ins.to)! - (i + 1);
-      buf.writeUInt8(ins.code, i * 8);
-      buf.writeUInt8(((ins.src & 0xf) << 4) | (ins.dst & 0xf), i * 8 + 1);
-      buf.writeInt16LE(off, i * 8 + 2);
-      buf.writeInt32LE(ins.imm | 0, i * 8 + 4);
+      if (off !== (off << 16) >> 16) throw new RangeError(`jump offset ${off} out of range`);
+      view.setUint8(i * 8, ins.code);
+      view.setUint8(i * 8 + 1, ((ins.src & 0xf) << 4) | (ins.dst & 0xf));
+      view.setInt16(i * 8 + 2, off, true);
+      view.setInt32(i * 8 + 4, ins.imm | 0, true);
     });
     return buf;
   }

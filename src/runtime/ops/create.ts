@@ -15,6 +15,7 @@ import { createContainerCgroup } from './container-cgroup';
 import { validateId } from '../state/id';
 import type { ContainerRecord } from '../state/record';
 import { processStartTime } from '../state/status';
+import { isoTime } from '../state/iso-time';
 import { crashPoint, type Journal } from '../state/journal';
 import { StateStore, type LockedDir } from '../state/store';
 import { ociState } from './state';
@@ -220,7 +221,7 @@ async function spawnInit(
     pidStartTime: startTime,
     bundle: '',
     rootfs: '',
-    created: new Date().toISOString(),
+    created: isoTime(Date.now()),
     owner: os.userInfo().username,
     annotations: spec.annotations ?? {},
     cgroupPath: cgroup?.path ?? '',

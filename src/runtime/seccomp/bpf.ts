@@ -49,7 +49,9 @@ export class Assembler {
   assemble(): Buffer {
     let items = this.items;
     for (;;) {
-      const pos = positions(items);
+      const pos = positions(items, this.nextLabel);
+      // Most passes (the last always) change nothing: checked first, without building a copy.
+      if (!hasFarJump(items, pos)) break;
       const next: Item[] = [];
       let changed = false;
       let index = 0;
@@ -85,9 +87,11 @@ export class Assembler {
       items = next;
       if (!changed) break;
     }
-    const pos = positions(items);
+    const pos = positions(items, this.nextLabel);
     const code = items.filter((it) => it.kind !== 'label');
     const buf = Buffer.alloc(code.length * 8);
+    // Through a DataView: Buffer's write methods are JS that a short-lived CLI runs cold.
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     code.forEach((it, i) => {
       let c: number, jt = 0, jf = 0, k: number;
       if (it.kind === 'op') ({ code: c, k } = it);
@@ -100,28 +104,41 @@ export class Assembler {
         jt = it.jt === null ? 0 : offsetTo(pos, it.jt, i);
         jf = it.jf === null ? 0 : offsetTo(pos, it.jf, i);
       } else throw new Error('unreachable');
-      buf.writeUInt16LE(c, i * 8);
-      buf.writeUInt8(jt, i * 8 + 2);
-      buf.writeUInt8(jf, i * 8 + 3);
-      buf.writeUInt32LE(k >>> 0, i * 8 + 4);
+      if (c !== (c & 0xffff) || jt !== (jt & 0xff) || jf !== (jf & 0xff)) throw new RangeError(`BPF instruction ${i} out of range`);
+      view.setUint16(i * 8, c, true);
+      view.setUint8(i * 8 + 2, jt);
+      view.setUint8(i * 8 + 3, jf);
+      view.setUint32(i * 8 + 4, k >>> 0, true);
     });
     return buf;
   }
 }
 
-function positions(items: Item[]): Map<number, number> {
-  const pos = new Map<number, number>();
+/** Where each label is (an instruction index), by label id; -1: not placed. */
+function positions(items: Item[], labels: number): Int32Array {
+  const pos = new Int32Array(labels).fill(-1);
   let index = 0;
   for (const it of items) {
-    if (it.kind === 'label') pos.set(it.label.id, index);
+    if (it.kind === 'label') pos[it.label.id] = index;
     else index++;
   }
   return pos;
 }
 
-function offsetTo(pos: Map<number, number>, target: Label, from: number): number {
-  const at = pos.get(target.id);
-  if (at === undefined) throw new Error(`bpf: label ${target.id} never placed`);
+function hasFarJump(items: Item[], pos: Int32Array): boolean {
+  let index = 0;
+  for (const it of items) {
+    if (it.kind === 'label') continue;
+    const here = index++;
+    if (it.kind !== 'jmp') continue;
+    if ((it.jt !== null && offsetTo(pos, it.jt, here) > 255) || (it.jf !== null && offsetTo(pos, it.jf, here) > 255)) return true;
+  }
+  return false;
+}
+
+function offsetTo(pos: Int32Array, target: Label, from: number): number {
+  const at = pos[target.id];
+  if (at === undefined || at < 0) throw new Error(`bpf: label ${target.id} never placed`);
   const off = at - from - 1;
   // cBPF only jumps forward; a backward target is a compiler bug, never a config problem.
   if (off < 0) throw new Error(`bpf: backward jump to label ${target.id}`);

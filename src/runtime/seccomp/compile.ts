@@ -31,16 +31,16 @@ import {
   SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF, SUPPORTED_ARCHS, X32_SYSCALL_BIT,
   type Operator, type SupportedArch,
 } from './constants';
-import { SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from './tables';
+import { syscallsX32, syscallsX86, syscallsX86_64 } from './tables';
 import type { CompileOptions, CompiledSeccomp, SeccompConfig } from './types';
 
 const BAD_ARCH_ACTION = SECCOMP_RET_KILL_PROCESS;
 const U64_MAX = (1n << 64n) - 1n;
 
-const TABLES: Record<SupportedArch, Readonly<Record<string, number>>> = {
-  SCMP_ARCH_X86_64: SYSCALLS_X86_64,
-  SCMP_ARCH_X86: SYSCALLS_X86,
-  SCMP_ARCH_X32: SYSCALLS_X32,
+const TABLES: Record<SupportedArch, () => ReadonlyMap<string, number>> = {
+  SCMP_ARCH_X86_64: syscallsX86_64,
+  SCMP_ARCH_X86: syscallsX86,
+  SCMP_ARCH_X32: syscallsX32,
 };
 
 interface Cond {
@@ -110,7 +110,7 @@ export function compileSeccomp(
     throw new ConfigError(`${where}.listenerMetadata`, 'must be a string');
   }
 
-  const handlers = (arch: SupportedArch) => buildHandlers(TABLES[arch], rules, defaultAction);
+  const handlers = (arch: SupportedArch) => buildHandlers(TABLES[arch](), rules, defaultAction);
   const asm = new Assembler();
   asm.load(DATA_ARCH);
   const sections: { audit: number; label: Label; emit: () => void }[] = [];
@@ -259,25 +259,38 @@ function resolveRules(list: unknown, where: string): { names: string[]; rule: Ru
 
 /** Per syscall number of one arch: what to do (numbers absent here get the default action). */
 function buildHandlers(
-  table: Readonly<Record<string, number>>,
+  table: ReadonlyMap<string, number>,
   rules: { names: string[]; rule: Rule }[],
   defaultAction: number,
 ): Map<number, Handler> {
-  const perNr = new Map<number, Rule[]>();
+  // One rule per syscall is the common case: kept as is, a list only from the second (a profile
+  // names ~400 syscalls per arch, and an array and a handler each made ~250 KB of garbage per arch).
+  const perNr = new Map<number, Rule | Rule[]>();
   for (const { names, rule } of rules) {
     if (rule.action === defaultAction) continue;
     for (const name of names) {
-      if (!Object.hasOwn(table, name)) continue; // unknown on this arch: skipped, see the header comment
-      const nr = table[name];
-      const list = perNr.get(nr) ?? [];
-      if (!list.includes(rule)) list.push(rule);
-      perNr.set(nr, list);
+      const nr = table.get(name);
+      if (nr === undefined) continue; // unknown on this arch: skipped, see the header comment
+      const had = perNr.get(nr);
+      if (had === undefined) perNr.set(nr, rule);
+      else if (Array.isArray(had)) {
+        if (!had.includes(rule)) had.push(rule);
+      } else if (had !== rule) perNr.set(nr, [had, rule]);
     }
   }
+  const rets = new Map<number, Handler>(); // one 'ret' handler per action, shared
+  const ret = (action: number): Handler => {
+    let h = rets.get(action);
+    if (!h) rets.set(action, (h = { kind: 'ret', action }));
+    return h;
+  };
   const out = new Map<number, Handler>();
-  for (const [nr, list] of perNr) {
-    const uncond = list.find((r) => r.conds.length === 0);
-    out.set(nr, uncond ? { kind: 'ret', action: uncond.action } : { kind: 'chain', rules: list });
+  for (const [nr, r] of perNr) {
+    if (!Array.isArray(r)) out.set(nr, r.conds.length === 0 ? ret(r.action) : { kind: 'chain', rules: [r] });
+    else {
+      const uncond = r.find((x) => x.conds.length === 0);
+      out.set(nr, uncond ? ret(uncond.action) : { kind: 'chain', rules: r });
+    }
   }
   return out;
 }

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/runtime/errors';
 import { compileSeccomp, seccompFeatures, type SeccompConfig } from '../../../src/runtime/seccomp';
 import { Assembler, BPF_JEQ_K } from '../../../src/runtime/seccomp/bpf';
-import { SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../src/runtime/seccomp/tables';
+import { syscallsX32, syscallsX86, syscallsX86_64 } from '../../../src/runtime/seccomp/tables';
+const SYSCALLS_X32: Record<string, number> = Object.fromEntries(syscallsX32());
+const SYSCALLS_X86: Record<string, number> = Object.fromEntries(syscallsX86());
+const SYSCALLS_X86_64: Record<string, number> = Object.fromEntries(syscallsX86_64());
 import { decode, run, validate } from './bpf-interp';
 import { AUDIT_I386, AUDIT_X86_64, KILL_PROCESS, X32_BIT, dockerProfileToOci, evaluateJson } from './json-eval';
 

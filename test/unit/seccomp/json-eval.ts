@@ -1,7 +1,10 @@
 // An independent reading of the OCI seccomp JSON: decides one syscall straight from the config, without
 // BPF, so tests can compare it with what the compiled program returns.
 import type { SeccompConfig } from '../../../src/runtime/seccomp';
-import { SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../src/runtime/seccomp/tables';
+import { syscallsX32, syscallsX86, syscallsX86_64 } from '../../../src/runtime/seccomp/tables';
+const SYSCALLS_X32: Record<string, number> = Object.fromEntries(syscallsX32());
+const SYSCALLS_X86: Record<string, number> = Object.fromEntries(syscallsX86());
+const SYSCALLS_X86_64: Record<string, number> = Object.fromEntries(syscallsX86_64());
 
 export const AUDIT_X86_64 = 0xc000003e;
 export const AUDIT_I386 = 0x40000003;

@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compileSeccomp, type SeccompConfig } from '../../../src/runtime/seccomp';
-import { SYSCALLS_X86_64 } from '../../../src/runtime/seccomp/tables';
+import { syscallsX86_64 } from '../../../src/runtime/seccomp/tables';
+const SYSCALLS_X86_64: Record<string, number> = Object.fromEntries(syscallsX86_64());
 
 const LOADER = `
 import ctypes, sys, os
