@@ -351,4 +351,33 @@ describe('signals to a foreground run or exec', () => {
       await tsrunc(['delete', '--force', id]);
     }
   });
+
+  it('run: a signal sent to tsrunc while the container is still being created is passed on once it runs', async () => {
+    const host = hostDir();
+    const id = uniqueId('sigq');
+    // No pid namespace: `sleep` is not an init, so HUP without a handler ends it (status 129).
+    const bundle = makeBundle({
+      args: ['sleep', '1000'],
+      mutate: (spec) => void (spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'pid')),
+    });
+    // The createRuntime hook says it runs, then waits for the test: tsrunc is mid-create meanwhile.
+    const go = join(host, 'go');
+    execFileSync('mkfifo', [go]);
+    const hook = join(bundle.dir, 'hold.sh');
+    writeFileSync(hook, `#!/bin/sh\necho in > ${host}/in-hook\nread x < ${go}\n`, { mode: 0o755 });
+    bundle.spec.hooks = { createRuntime: [{ path: hook }] };
+    bundle.save();
+    const child = spawnTsrunc(['run', '--bundle', bundle.dir, id], { stdio: 'ignore' });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (code, sig) => r([code, sig])));
+    try {
+      await waitForFile(join(host, 'in-hook'));
+      child.kill('SIGHUP');
+      writeFileSync(go, 'go\n');
+      // runc's behaviour: tsrunc lives on, and the queued HUP ends the container's process once it runs
+      expect(await exited).toEqual([129, null]);
+    } finally {
+      child.kill('SIGKILL');
+      await tsrunc(['delete', '--force', id]);
+    }
+  });
 });

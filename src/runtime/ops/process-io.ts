@@ -38,6 +38,24 @@ export async function waitExitStatus(pidfd: number): Promise<number> {
 /** Signals a foreground `run` or `exec` passes on to the container process, as runc does. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
+/**
+ * Catches FORWARDED signals from now on and holds them until `to` names where they go: a foreground `run`
+ * installs it before the container exists, so a signal that comes while it is created or started does not
+ * end tsrunc and reaches the process once it runs (runc, too, installs its handler before the container runs).
+ */
+export function queueSignals(): { to(send: (signo: number) => void): void; stop(): void } {
+  const pending: number[] = [];
+  let target: ((signo: number) => void) | undefined;
+  const stop = forwardSignals((signo) => (target ? target(signo) : pending.push(signo)));
+  return {
+    to(send) {
+      target = send;
+      for (const signo of pending.splice(0)) send(signo);
+    },
+    stop,
+  };
+}
+
 /** Passes FORWARDED signals to `send` until the returned function is called. */
 export function forwardSignals(send: (signo: number) => void): () => void {
   const forward = (sig: NodeJS.Signals) => send(constants.signals[sig]);
