@@ -24,9 +24,10 @@ const ACTIONS: Record<string, Action> = {
  * Calls that leave nothing behind once their action resolved (no child, stream or socket of theirs is
  * still open; output went out with writeSync): they exit there. Letting the loop drain instead made Node
  * tear down its heap and isolate (munmap of every V8 page, ~2.5 ms CPU a call on this VM); exit() skips
- * that, as every failing call always did. create and exec still end when their loop drains.
+ * that, as every failing call always did. create too: its init holds what it handed over, the warm
+ * code cache is written on 'exit'. exec still ends when its loop drains (a terminal may still be copied).
  */
-const EXIT_WHEN_DONE = new Set(['state', 'start', 'kill', 'delete', 'list']);
+const EXIT_WHEN_DONE = new Set(['state', 'start', 'kill', 'delete', 'list', 'create']);
 
 /** Runs a call the fast parser took, with the commander path's checks, errors and exit codes. */
 export async function runFast(call: FastCall): Promise<void> {
