@@ -41,7 +41,8 @@ function subCgroup(args: string[]): string | undefined {
 }
 
 
-export async function execAction(g: Globals, id: string, command: string[], o: ExecFlags): Promise<void> {
+/** Resolves true when nothing of ours is left running (detached, no terminal of ours being copied). */
+export async function execAction(g: Globals, id: string, command: string[], o: ExecFlags): Promise<boolean> {
   const { exec } = await import('../../runtime/ops/exec');
   const proc = o.process ? JSON.parse(fs.readFileSync(o.process, 'utf8')) : undefined;
   const terminal = proc ? !!proc.terminal : !!o.tty;
@@ -77,4 +78,5 @@ export async function execAction(g: Globals, id: string, command: string[], o: E
     warn: warnerFor(g, 'exec'),
   });
   process.exitCode = status;
+  return !!o.detach && !out;
 }

@@ -8,7 +8,8 @@ import { listAction } from '../actions/list';
 import { createAction, type CreateFlags } from '../actions/create';
 import { execAction, type ExecFlags } from '../actions/exec';
 
-type Action = (g: Globals, operands: string[], opts: Record<string, unknown>) => Promise<void>;
+/** An action that resolves true has nothing left running: the call may exit at once. */
+type Action = (g: Globals, operands: string[], opts: Record<string, unknown>) => Promise<void | boolean>;
 
 const ACTIONS: Record<string, Action> = {
   state: (g, [id]) => stateAction(g, id!),
@@ -25,7 +26,8 @@ const ACTIONS: Record<string, Action> = {
  * still open; output went out with writeSync): they exit there. Letting the loop drain instead made Node
  * tear down its heap and isolate (munmap of every V8 page, ~2.5 ms CPU a call on this VM); exit() skips
  * that, as every failing call always did. create too: its init holds what it handed over, the warm
- * code cache is written on 'exit'. exec still ends when its loop drains (a terminal may still be copied).
+ * code cache is written on 'exit'. exec when its action says so (detached, no terminal of ours: what
+ * engines call); otherwise it may still be copying a terminal and ends when its loop drains.
  */
 const EXIT_WHEN_DONE = new Set(['state', 'start', 'kill', 'delete', 'list', 'create']);
 
@@ -35,8 +37,8 @@ export async function runFast(call: FastCall): Promise<void> {
   const g = resolveGlobals(call.globals);
   try {
     checkRawGlobals(call.globals);
-    await ACTIONS[command]!(g, call.operands, call.opts);
-    if (EXIT_WHEN_DONE.has(command)) process.exit();
+    const nothingLeft = await ACTIONS[command]!(g, call.operands, call.opts);
+    if (EXIT_WHEN_DONE.has(command) || nothingLeft === true) process.exit();
   } catch (err) {
     fail(g, command, err);
   }
