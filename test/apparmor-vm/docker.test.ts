@@ -7,11 +7,10 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type RunResult } from '../engines/harness';
+import { run, showRun } from '../engines/harness';
 import { makeBusyboxImage, type ImageArchive } from '../engines/image';
 import { TSRUNC_CJS } from '../helpers';
 
-const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('dockerd with AppArmor, tsrunc as its runtime', () => {
@@ -60,7 +59,7 @@ describe('dockerd with AppArmor, tsrunc as its runtime', () => {
     ]);
     await ready('dockerd', d, async () => existsSync(sock.docker) && (await docker(['version'], 20_000)).code === 0);
     const load = await docker(['load', '-i', image.tar]);
-    if (load.code !== 0) throw new Error(`docker load: ${show(load)}`);
+    if (load.code !== 0) throw new Error(`docker load: ${showRun(load)}`);
   }, 300_000);
 
   afterAll(async () => {
@@ -75,9 +74,9 @@ describe('dockerd with AppArmor, tsrunc as its runtime', () => {
 
   it("docker run: the container runs under dockerd's docker-default profile", async () => {
     const info = await docker(['info', '--format', '{{json .SecurityOptions}}']);
-    expect(info.stdout, show(info)).toContain('name=apparmor');
+    expect(info.stdout, showRun(info)).toContain('name=apparmor');
     const r = await docker(['run', '--rm', '--runtime', 'tsrunc', '--network', 'none', image.tag, 'cat', '/proc/self/attr/current']);
-    expect(r.code, show(r)).toBe(0);
+    expect(r.code, showRun(r)).toBe(0);
     expect(r.stdout.trim()).toBe('docker-default (enforce)');
   }, 180_000);
 });

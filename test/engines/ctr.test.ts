@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cgroupOf, cgroupPathDir, procStatus, statusField, waitFor } from '../helpers/host';
-import { EngineEnv, installed, uniqueId, type RunResult } from './harness';
+import { EngineEnv, installed, uniqueId, showRun } from './harness';
 import * as ctrTasks from './ctr-tasks';
 import type { ImageArchive } from './image';
 
@@ -26,7 +26,6 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
     await env?.stop();
   });
 
-  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
   const taskStatus = (id: string) => ctrTasks.taskStatus(env, id);
   const waitStatus = (id: string, status: string, ms?: number) => ctrTasks.waitStatus(env, id, status, ms);
@@ -55,7 +54,7 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
     test('run --rm: stdout, stderr and exit code 0', async () => {
       const id = uniqueId('rm');
       const r = await env.ctr([...runArgs(), '--rm', env.image.ctrRef, id, 'sh', '-c', 'echo hi; echo oops >&2']);
-      expect(r.code, show(r)).toBe(0);
+      expect(r.code, showRun(r)).toBe(0);
       expect(r.stdout).toBe('hi\n');
       expect(r.stderr).toContain('oops');
       expect(await taskStatus(id)).toBeUndefined();
@@ -63,19 +62,19 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
 
     test('run --rm of an image without /run: the runtime creates the mount point', async () => {
       const r = await env.ctr([...runArgs(), '--rm', bare.ctrRef, uniqueId('bare'), 'sh', '-c', 'grep -c " /run " /proc/mounts']);
-      expect(r.code, show(r)).toBe(0);
+      expect(r.code, showRun(r)).toBe(0);
       expect(r.stdout).toBe('1\n');
     });
 
     test('run --rm: the exit code of the process is ctr\'s', async () => {
       const r = await env.ctr([...runArgs(), '--rm', env.image.ctrRef, uniqueId('rc'), 'sh', '-c', 'exit 7']);
-      expect(r.code, show(r)).toBe(7);
+      expect(r.code, showRun(r)).toBe(7);
     });
 
     test('run --rm of a missing program fails and leaves nothing', async () => {
       const id = uniqueId('enoent');
       const r = await env.ctr([...runArgs(), '--rm', env.image.ctrRef, id, '/no/such/program']);
-      expect(r.code, show(r)).not.toBe(0);
+      expect(r.code, showRun(r)).not.toBe(0);
       // The shim reads the runtime's error from its --log file (json): it must reach the user.
       expect(r.stderr).toMatch(/no such file or directory/i);
       expect(await taskStatus(id)).toBeUndefined();
@@ -87,22 +86,22 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
       // ctr -t needs a terminal on its own stdin: script(1) gives it one.
       const ctr = ['ctr', '-a', env.containerdSock, '-n', env.ns, ...runArgs(), '--rm', '-t', env.image.ctrRef, id, 'sh', '-c', 'tty; exit 3'];
       const r = await env.exec('script', ['-qec', ctr.join(' '), '/dev/null']);
-      expect(r.stdout, show(r)).toMatch(/\/dev\/pts\/\d+/);
-      expect(r.code, show(r)).toBe(3);
+      expect(r.stdout, showRun(r)).toMatch(/\/dev\/pts\/\d+/);
+      expect(r.code, showRun(r)).toBe(3);
     });
 
     test('run -d, task exec (output and exit code), task ps', async () => {
       const id = uniqueId('exec');
       try {
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
-        expect(r.code, show(r)).toBe(0);
+        expect(r.code, showRun(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
         await expectMadeBy(id);
         const e = await env.ctr(['task', 'exec', '--exec-id', 'e1', id, 'sh', '-c', 'echo in-exec; exit 5']);
-        expect(e.stdout, show(e)).toBe('in-exec\n');
-        expect(e.code, show(e)).toBe(5);
+        expect(e.stdout, showRun(e)).toBe('in-exec\n');
+        expect(e.code, showRun(e)).toBe(5);
         const ps = await env.ctr(['task', 'ps', id]);
-        expect(ps.code, show(ps)).toBe(0);
+        expect(ps.code, showRun(ps)).toBe(0);
         const pid = (await taskStatus(id))!.pid;
         expect(ps.stdout.split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0]))).toContain(pid);
       } finally {
@@ -114,17 +113,17 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
       const id = uniqueId('pause');
       try {
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
-        expect(r.code, show(r)).toBe(0);
+        expect(r.code, showRun(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
         await expectMadeBy(id);
         const events = join(taskCgroup((await taskStatus(id))!.pid), 'cgroup.events');
         expect(readFileSync(events, 'utf8')).toMatch(/^frozen 0$/m);
         const p = await env.ctr(['task', 'pause', id]);
-        expect(p.code, show(p)).toBe(0);
+        expect(p.code, showRun(p)).toBe(0);
         expect((await taskStatus(id))?.status).toBe('PAUSED');
         expect(readFileSync(events, 'utf8')).toMatch(/^frozen 1$/m); // the kernel's word, not containerd's
         const q = await env.ctr(['task', 'resume', id]);
-        expect(q.code, show(q)).toBe(0);
+        expect(q.code, showRun(q)).toBe(0);
         expect((await taskStatus(id))?.status).toBe('RUNNING');
         expect(readFileSync(events, 'utf8')).toMatch(/^frozen 0$/m);
       } finally {
@@ -136,7 +135,7 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
       const id = uniqueId('metrics');
       try {
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
-        expect(r.code, show(r)).toBe(0);
+        expect(r.code, showRun(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
         await expectMadeBy(id);
         // The runtime put the task where containerd's spec says (cgroupsPath /<namespace>/<id>), as the
@@ -145,7 +144,7 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
         expect(cgroupOf(pid)).toBe(`/${env.ns}/${id}`);
         expect(readFileSync(join(taskCgroup(pid), 'cgroup.procs'), 'utf8').split('\n')).toContain(String(pid));
         const m = await env.ctr(['task', 'metrics', '--format', 'json', id]);
-        expect(m.code, show(m)).toBe(0);
+        expect(m.code, showRun(m)).toBe(0);
         // cgroup v2 metrics. Their values stay empty here: this host's cgroup2 has no controllers.
         expect(Object.keys(JSON.parse(m.stdout))).toEqual(expect.arrayContaining(['pids', 'cpu', 'memory']));
       } finally {
@@ -158,21 +157,21 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
       try {
         const script = 'trap "exit 42" TERM; while true; do sleep 0.1; done';
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sh', '-c', script]);
-        expect(r.code, show(r)).toBe(0);
+        expect(r.code, showRun(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
         await expectMadeBy(id);
         // The trap is installed once sh catches TERM (SigCgt bit 14).
         const { pid } = (await taskStatus(id))!;
         await waitFor('sh to trap TERM', () => (BigInt('0x' + statusField(procStatus(pid), 'SigCgt')) & (1n << 14n)) !== 0n, 20_000);
         const k = await env.ctr(['task', 'kill', id]);
-        expect(k.code, show(k)).toBe(0);
+        expect(k.code, showRun(k)).toBe(0);
         await waitStatus(id, 'STOPPED');
         const d = await env.ctr(['task', 'delete', id]);
-        expect(d.code, show(d)).toBe(0);
+        expect(d.code, showRun(d)).toBe(0);
         expect(d.stdout + d.stderr).toContain('42'); // ctr prints the exit status it collected
         expect(await taskStatus(id)).toBeUndefined();
         const c = await env.ctr(['container', 'delete', id]);
-        expect(c.code, show(c)).toBe(0);
+        expect(c.code, showRun(c)).toBe(0);
       } finally {
         await removeAll(id);
       }
@@ -182,7 +181,7 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
       const id = uniqueId('restart');
       try {
         const r = await env.ctr([...runArgs(), '-d', env.image.ctrRef, id, 'sleep', '1000']);
-        expect(r.code, show(r)).toBe(0);
+        expect(r.code, showRun(r)).toBe(0);
         await waitStatus(id, 'RUNNING');
         const before = (await taskStatus(id))!.pid;
         await env.killContainerd();
@@ -190,10 +189,10 @@ describe.skipIf(!haveContainerd)('containerd (ctr)', () => {
         const after = await taskStatus(id);
         expect(after).toEqual({ pid: before, status: 'RUNNING' });
         const k = await env.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
-        expect(k.code, show(k)).toBe(0);
+        expect(k.code, showRun(k)).toBe(0);
         await waitStatus(id, 'STOPPED');
         const d = await env.ctr(['task', 'delete', id]);
-        expect(d.code, show(d)).toBe(0);
+        expect(d.code, showRun(d)).toBe(0);
       } finally {
         await removeAll(id);
       }

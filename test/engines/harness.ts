@@ -66,6 +66,12 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 }
 
 /** Like run() but throws with the output unless the exit code is 0. */
+/** A command's outcome for an assertion's message; with `log` (a daemon's), its last 20 lines too. */
+export function showRun(r: RunResult, log?: string): string {
+  const head = `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  return log === undefined ? head : `${head}\n--- log\n${log.split('\n').slice(-20).join('\n')}`;
+}
+
 export async function runOk(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
@@ -295,22 +301,8 @@ export class EngineEnv {
   }
 
   private containerdConfig(): string {
-    const c = join(this.dir, 'containerd');
-    return [
-      'version = 2',
-      `root = "${c}/root"`,
-      `state = "${c}/state"`,
-      // No CRI unless a test asks for it (test/engines/cri.test.ts): it wants CNI paths and more.
-      `disabled_plugins = [${this.opts.cri === undefined ? '"io.containerd.grpc.v1.cri", ' : ''}"io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]`,
-      '[grpc]',
-      `  address = "${this.containerdSock}"`,
-      '[ttrpc]',
-      `  address = "${this.containerdSock}.ttrpc"`,
-      '[plugins."io.containerd.internal.v1.opt"]',
-      `  path = "${c}/opt"`,
-      this.opts.cri?.(this.dir) ?? '',
-      '',
-    ].join('\n');
+    // No CRI unless a test asks for it (test/engines/cri.test.ts): it wants CNI paths and more.
+    return containerdConfig(join(this.dir, 'containerd'), this.containerdSock, { cri: this.opts.cri?.(this.dir) });
   }
 
   /** Starts containerd (also used to restart it after a SIGKILL). */
@@ -615,4 +607,25 @@ export function ourShimProcesses(...args: string[]): number[] {
 /** The json log lines tsrunc wrote for one container under containerd's v2 shim (`log.json` in the bundle). */
 export function shimBundleDir(env: EngineEnv, id: string): string {
   return join(env.dir, 'containerd', 'state', 'io.containerd.runtime.v2.task', env.ns, id);
+}
+
+/**
+ * containerd's config for a daemon of the tests' own: root, state and opt below `dir`, the sockets at
+ * `sock` and `sock`.ttrpc, the snapshotters this host cannot use off; CRI only with `cri` (its section).
+ */
+export function containerdConfig(dir: string, sock: string, opts: { cri?: string } = {}): string {
+  return [
+    'version = 2',
+    `root = "${dir}/root"`,
+    `state = "${dir}/state"`,
+    `disabled_plugins = [${opts.cri === undefined ? '"io.containerd.grpc.v1.cri", ' : ''}"io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]`,
+    '[grpc]',
+    `  address = "${sock}"`,
+    '[ttrpc]',
+    `  address = "${sock}.ttrpc"`,
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${dir}/opt"`,
+    opts.cri ?? '',
+    '',
+  ].join('\n');
 }

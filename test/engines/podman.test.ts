@@ -4,7 +4,7 @@
 // (podman then still sends `"pids": {"limit": 0}`, which runc treats as unset).
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EngineEnv, installed, RUNC, uniqueId, type RunResult } from './harness';
+import { EngineEnv, installed, RUNC, uniqueId, showRun } from './harness';
 
 /** The argv of the conmon that monitors container `id` (full id), from /proc. */
 function conmonArgv(id: string): string[] {
@@ -33,7 +33,6 @@ describe.skipIf(!havePodman)('podman', () => {
     await env?.stop();
   });
 
-  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
   describe.each(['runc', 'tsrunc'] as const)('runtime %s', (runtime) => {
     const runArgs = (): string[] => [
@@ -44,8 +43,8 @@ describe.skipIf(!havePodman)('podman', () => {
 
     test('run --rm: stdout and exit codes', async () => {
       const r = await env.podman([...runArgs(), '--rm', env.image.tag, 'sh', '-c', 'echo hi; exit 4']);
-      expect(r.stdout, show(r)).toBe('hi\n');
-      expect(r.code, show(r)).toBe(4);
+      expect(r.stdout, showRun(r)).toBe('hi\n');
+      expect(r.code, showRun(r)).toBe(4);
     });
 
     test('run -d, exec, stop delivers SIGTERM, rm', async () => {
@@ -53,7 +52,7 @@ describe.skipIf(!havePodman)('podman', () => {
       try {
         const script = 'trap "echo got-term; exit 0" TERM; echo started; while true; do sleep 0.1; done';
         const r = await env.podman([...runArgs(), '-d', '--name', name, env.image.tag, 'sh', '-c', script]);
-        expect(r.code, show(r)).toBe(0);
+        expect(r.code, showRun(r)).toBe(0);
         // The runtime asked for made the container: conmon drives it (-r), and its own `list`, with the
         // flags conmon passes it, shows the container as running.
         const id = r.stdout.trim();
@@ -63,16 +62,16 @@ describe.skipIf(!havePodman)('podman', () => {
         // conmon gets them as `--runtime-arg X` and `--runtime-arg=X`.
         const runtimeArgs = argv.flatMap((a, i) => (a === '--runtime-arg' ? [argv[i + 1]!] : a.startsWith('--runtime-arg=') ? [a.slice('--runtime-arg='.length)] : []));
         const l = await env.exec(bin!, [...runtimeArgs, 'list']);
-        expect(l.code, show(l)).toBe(0);
+        expect(l.code, showRun(l)).toBe(0);
         expect(l.stdout, `conmon: ${argv.join(' ')}`).toMatch(new RegExp(`^${id}\\s+\\d+\\s+running`, 'm'));
         const e = await env.podman(['--runtime', runtime === 'runc' ? RUNC : env.tsruncBin, 'exec', name, 'sh', '-c', 'echo in-exec; exit 5']);
-        expect(e.stdout, show(e)).toBe('in-exec\n');
-        expect(e.code, show(e)).toBe(5);
+        expect(e.stdout, showRun(e)).toBe('in-exec\n');
+        expect(e.code, showRun(e)).toBe(5);
         const s = await env.podman(['stop', '-t', '10', name]);
-        expect(s.code, show(s)).toBe(0);
+        expect(s.code, showRun(s)).toBe(0);
         expect((await env.podman(['logs', name])).stdout).toBe('started\ngot-term\n');
         const rm = await env.podman(['rm', name]);
-        expect(rm.code, show(rm)).toBe(0);
+        expect(rm.code, showRun(rm)).toBe(0);
       } finally {
         await env.podman(['rm', '-f', name]);
       }

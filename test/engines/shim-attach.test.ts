@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cleanEnv, EngineEnv, installed, REPO, uniqueId, type RunResult } from './harness';
+import { cleanEnv, EngineEnv, installed, REPO, uniqueId, showRun, type RunResult } from './harness';
 import * as ctrTasks from './ctr-tasks';
 
 const SHIM = join(REPO, 'dist', 'containerd-shim-tsrunc-v2');
@@ -25,7 +25,7 @@ describe.skipIf(!haveContainerd)('ctr task attach to a task of our shim', () => 
     await env?.stop();
   });
 
-  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${env.daemonLog('containerd').split('\n').slice(-15).join('\n')}`;
+  const show = (r: RunResult): string => showRun(r, env.daemonLog('containerd'));
   const ctrLine = (args: string[]) => ['ctr', '-a', env.containerdSock, '-n', env.ns, ...args];
 
   /** `ctr task attach id` (under script(1) with a terminal); `send` writes a line and waits for its echo. */

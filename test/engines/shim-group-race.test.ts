@@ -4,7 +4,7 @@
 // of Y in the same group are started together, at varying offsets. Every run of Y must succeed.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EngineEnv, installed, REPO, uniqueId, type RunResult } from './harness';
+import { EngineEnv, installed, REPO, uniqueId, showRun, type RunResult } from './harness';
 import * as ctrTasks from './ctr-tasks';
 
 const SHIM = join(REPO, 'dist', 'containerd-shim-tsrunc-v2');
@@ -22,7 +22,7 @@ describe.skipIf(!haveContainerd)('start racing the shutdown of its group\'s shim
     await env?.stop();
   });
 
-  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${env.daemonLog('containerd').split('\n').slice(-20).join('\n')}`;
+  const show = (r: RunResult): string => showRun(r, env.daemonLog('containerd'));
 
   test(`${ROUNDS} rounds: run of a new container while the group's last one is deleted`, async () => {
     const failures: string[] = [];

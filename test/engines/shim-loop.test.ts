@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cleanEnv, EngineEnv, installed, REPO, uniqueId, type RunResult } from './harness';
+import { cleanEnv, EngineEnv, installed, REPO, uniqueId, showRun, type RunResult } from './harness';
 import * as ctrTasks from './ctr-tasks';
 
 const SHIM = join(REPO, 'dist', 'containerd-shim-tsrunc-v2');
@@ -26,7 +26,7 @@ describe.skipIf(!haveContainerd)('our shim keeps serving while one container wai
     await env?.stop();
   });
 
-  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${env.daemonLog('containerd').split('\n').slice(-15).join('\n')}`;
+  const show = (r: RunResult): string => showRun(r, env.daemonLog('containerd'));
   const stateDir = (id: string): string => join(env.dir, 'run', 'containerd', 'tsrunc', env.ns, id);
 
   function ppidOf(pid: number): number {

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EngineEnv, installed, REPO, uniqueId, type RunResult } from './harness';
+import { EngineEnv, installed, REPO, uniqueId, showRun, type RunResult } from './harness';
 import * as ctrTasks from './ctr-tasks';
 
 const BIN = 'containerd-shim-tsrunc-v2';
@@ -26,7 +26,7 @@ describe.skipIf(!haveContainerd)('containerd finds containerd-shim-tsrunc-v2 by 
     await env?.stop();
   });
 
-  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${env.daemonLog('containerd').split('\n').slice(-15).join('\n')}`;
+  const show = (r: RunResult): string => showRun(r, env.daemonLog('containerd'));
   const runArgs = (...extra: string[]) => ['run', '--runtime', 'io.containerd.tsrunc.v2', '--cpu-shares', '0', ...extra];
   const stateRoot = (): string => join(env.dir, 'run', 'containerd', 'tsrunc', env.ns);
 

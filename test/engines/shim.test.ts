@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { alive, EngineEnv, installed, ourShimProcesses, REPO, uniqueId, type RunResult } from './harness';
+import { alive, EngineEnv, installed, ourShimProcesses, REPO, uniqueId, showRun, type RunResult } from './harness';
 import * as ctrTasks from './ctr-tasks';
 
 const SHIM = join(REPO, 'dist', 'containerd-shim-tsrunc-v2');
@@ -21,7 +21,7 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     await env?.stop();
   });
 
-  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${env.daemonLog('containerd').split('\n').slice(-15).join('\n')}`;
+  const show = (r: RunResult): string => showRun(r, env.daemonLog('containerd'));
   /** `ctr run` with our shim (cpu-shares 0: the cpu controller is bound to v1 on this machine). */
   const runArgs = (...extra: string[]): string[] => ['run', '--runtime', SHIM, '--cpu-shares', '0', ...extra];
   /** tsrunc's state root for the namespace (the shim's default: /run/containerd/tsrunc/<ns>; /run is the env's). */

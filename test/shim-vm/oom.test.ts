@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type RunResult } from '../engines/harness';
+import { containerdConfig, run, showRun, type RunResult } from '../engines/harness';
 import { makeBusyboxImage, type ImageArchive } from '../engines/image';
 import { REPO } from '../helpers/base';
 import { inTestVm } from '../cgroups-vm/helpers';
@@ -37,7 +37,7 @@ describe.runIf(inTestVm())('containerd + containerd-shim-tsrunc-v2 in the guest:
   let image: ImageArchive;
   const ctr = (args: string[], timeout = 180_000) => run('ctr', ['-a', sock, '-n', NS, ...args], { timeout });
   const log = () => readFileSync(join(dir, 'containerd.log'), 'utf8').split('\n').slice(-30).join('\n');
-  const show = (r: RunResult): string => `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n--- containerd\n${log()}`;
+  const show = (r: RunResult): string => showRun(r, log());
 
   /** `ctr events` lines: `<time> <namespace> <topic> <json>`. */
   function parsedEvents(): CtrEvent[] {
@@ -68,22 +68,7 @@ describe.runIf(inTestVm())('containerd + containerd-shim-tsrunc-v2 in the guest:
     mkdirSync(join(dir, 'image'));
     image = makeBusyboxImage(join(dir, 'image'));
     const config = join(dir, 'containerd.toml');
-    writeFileSync(
-      config,
-      [
-        'version = 2',
-        `root = "${dir}/root"`,
-        `state = "${dir}/state"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
-        '[grpc]',
-        `  address = "${sock}"`,
-        '[ttrpc]',
-        `  address = "${sock}.ttrpc"`,
-        '[plugins."io.containerd.internal.v1.opt"]',
-        `  path = "${dir}/opt"`,
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(config, containerdConfig(dir, sock));
     const logFd = openSync(join(dir, 'containerd.log'), 'w');
     containerd = spawn('containerd', ['--config', config], { stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
