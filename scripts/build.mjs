@@ -237,8 +237,8 @@ async function buildShimExtras() {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   delete env.NODE_EXTRA_CA_CERTS;
-  // The flags must be the server's (native/shimlaunch/start.c, src/shim/service/cmd-start.ts).
-  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '-e', `require(${JSON.stringify(tool)}).loadCached(${JSON.stringify(daemon)}, true)`], { env, stdio: 'inherit' });
+  // The V8 flags must be the server's: none (native/shimlaunch/start.c, src/shim/service/cmd-start.ts).
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(tool)}).loadCached(${JSON.stringify(daemon)}, true)`], { env, stdio: 'inherit' });
   rmSync(tool, { force: true });
   if (r.status !== 0) console.error(`build: code cache for ${daemon} failed`);
   return r.status === 0;

@@ -125,8 +125,7 @@ export async function startCommand(f: ShimFlags): Promise<number> {
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
     const args = [process.argv[1]!, '-namespace', f.namespace, '-id', f.id, '-address', f.address, '-publish-binary', f.publishBinary, '-socket', address];
     if (f.debug) args.push('-debug');
-    // A small young generation: the shim idles most of its life, and RSS is what a node pays per pod.
-    args.unshift('--max-semi-space-size=1');
+    // No V8 flags (native/shimlaunch/start.c says why).
     const child = spawn(process.execPath, args, { cwd: bundle, detached: true, stdio: ['ignore', 'ignore', 'ignore', fd] });
     child.unref();
     writeAtomic(path.join(bundle, 'shim.pid'), String(child.pid));
