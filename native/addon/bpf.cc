@@ -8,6 +8,8 @@
 // Never raises RLIMIT_MEMLOCK: kernels >= 5.11 charge BPF memory to the memory cgroup instead.
 #include "addon.h"
 #include <linux/bpf.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
@@ -34,6 +36,21 @@ static Napi::Value ThrowWithLog(Napi::Env env, int err, const std::string& log) 
   return env.Undefined();
 }
 
+// The verifier gives up with EAGAIN whenever a signal is pending on the loading thread (a SIGCHLD in a
+// shim whose other containers' processes exit, a profiler's SIGPROF): signals wait while it runs.
+class SignalsHeld {
+ public:
+  SignalsHeld() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old_);
+  }
+  ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+ private:
+  sigset_t old_;
+};
+
 // Load without a verifier log first (cheap); on failure load again with a log for the error message.
 static Napi::Value ProgLoadDevice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -49,6 +66,7 @@ static Napi::Value ProgLoadDevice(const Napi::CallbackInfo& info) {
   attr.insn_cnt = static_cast<uint32_t>(insns.Length() / sizeof(struct bpf_insn));
   attr.insns = Ptr(insns.Data());
   attr.license = Ptr(license.c_str());
+  SignalsHeld held;
   // The kernel may answer EAGAIN while freed BPF memory is still being accounted (libbpf retries too).
   long fd;
   for (int attempt = 0; (fd = Bpf(BPF_PROG_LOAD, &attr)) < 0 && errno == EAGAIN && attempt < 10; attempt++) usleep(1000);

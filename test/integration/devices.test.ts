@@ -1,8 +1,12 @@
 // Device nodes as the container sees them: the default set, the /dev symlinks, linux.devices.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compileDeviceFilter, defaultAllowedDevices } from '../../src/runtime/cgroups/devices';
 import { runContainer, runOk, sh, type Spec } from '../helpers';
+import { REPO } from '../helpers/base';
 
 interface Node {
   type: string;
@@ -144,5 +148,27 @@ describe('linux.devices', () => {
       }, sh(`${STAT} /dev/null`)),
     );
     expect(nodes['/dev/null']).toEqual({ type: 'character special file', major: 1, minor: 3, mode: '620', uid: 0, gid: 5 });
+  });
+});
+
+describe('device filter loading', () => {
+  // The verifier gives up (EAGAIN) whenever a signal is pending: in a shim, the SIGCHLD of another
+  // container's process; under --cpu-prof, every sample. The addon holds signals while it loads.
+  it('loads while signals keep arriving (a profiler sampling every 10 us)', () => {
+    const prog = compileDeviceFilter(defaultAllowedDevices()).toString('hex');
+    const script = `
+      const fs = require('node:fs');
+      const { native } = require(${JSON.stringify(join(REPO, 'dist/lib/native.cjs'))});
+      const prog = Buffer.from(${JSON.stringify(prog)}, 'hex');
+      for (let i = 0; i < 200; i++) fs.closeSync(native().bpfProgLoadDevice(prog, 'GPL'));
+      console.log('loaded 200');`;
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-test-bpf-prof-'));
+    try {
+      const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=10', '-e', script], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('loaded 200');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
