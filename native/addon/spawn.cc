@@ -24,7 +24,7 @@
 
 // A sealed, read-only in-memory copy: the container can never write the binary it sees
 // behind /proc/<init>/exe (runc CVE-2019-5736).
-static int SealedCopy(int src, off_t size) {
+static int SealedCopyOnce(int src, off_t size) {
   int mfd = memfd_create("tsrunc-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd >= 0) {
     off_t off = 0;
@@ -34,8 +34,22 @@ static int SealedCopy(int src, off_t size) {
     }
   }
   if (mfd >= 0 && fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    int err = errno;
     close(mfd);
+    errno = err;
     mfd = -1;
+  }
+  return mfd;
+}
+
+// F_SEAL_WRITE fails with EBUSY while the kernel still sees an extra reference on one of the copy's
+// pages, after waiting for it a while (seen once in ~160 shim starts here: a Create failing with
+// "copy ...: Device or resource busy"). A fresh copy does not share the stray reference.
+static int SealedCopy(int src, off_t size) {
+  int mfd = -1;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    mfd = SealedCopyOnce(src, size);
+    if (mfd >= 0 || errno != EBUSY) break;
   }
   return mfd;
 }
