@@ -27,7 +27,7 @@ let env;
 try {
   const { EngineEnv } = await loadEngineHarness(repo);
 
-  env = await EngineEnv.start({ image: { dirs: ['run'] } });
+  env = await EngineEnv.start({ image: { dirs: ['run'] }, tmpfsRun: true });
   const samples = { runc: [], tsrunc: [] };
   let n = 0;
   const once = async (rt) => {

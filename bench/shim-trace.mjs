@@ -44,7 +44,7 @@ chmodSync(shim, 0o755);
 let env;
 try {
   const { EngineEnv } = await loadEngineHarness(join(here, '..'));
-  env = await EngineEnv.start({ image: { dirs: ['run'] }, containerdPath: [bin] });
+  env = await EngineEnv.start({ image: { dirs: ['run'] }, containerdPath: [bin], tmpfsRun: true });
   const runs = [];
   const N = Number(opts.runs);
   // --exec: one long-running container; every run is an exec into it, and the marks are split by time.
