@@ -101,6 +101,15 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
     return (JSON.parse(readFileSync(join(stateRoot(), id, 'state.json'), 'utf8')) as { cgroupDir: string }).cgroupDir;
   }
 
+  /** Ids of the device programs attached to the cgroup tsrunc recorded in `stateDir` (read in the namespace). */
+  async function deviceProgramIds(stateDir: string): Promise<number[]> {
+    const dir = (JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as { cgroupDir: string }).cgroupDir;
+    const script = `const fs = require('node:fs'); const { native } = require(${JSON.stringify(join(REPO, 'dist/lib/native.cjs'))});
+      const fd = fs.openSync(${JSON.stringify(dir)}, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      process.stdout.write(JSON.stringify(native().bpfProgQuery(fd).ids));`;
+    return JSON.parse(await inNs(process.execPath, '-e', script)) as number[];
+  }
+
   async function inNs(cmd: string, ...args: string[]): Promise<string> {
     const r = await env.exec(cmd, args);
     if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${show(r)}`);
@@ -443,6 +452,13 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
       expect(shimsB.size).toBe(1);
       expect([...shimsA][0]).not.toBe([...shimsB][0]);
       expect(readdirSync(join(env.dir, 'run', 'containerd', 'tsrunc', nsB)).sort()).toEqual([...b].sort());
+      // One shim loads a device program once for all its containers with the same rules; another loads its own.
+      const progsA = await Promise.all(a.map((id) => deviceProgramIds(join(stateRoot(), id))));
+      const progsB = await Promise.all(b.map((id) => deviceProgramIds(join(env.dir, 'run', 'containerd', 'tsrunc', nsB, id))));
+      expect(progsA[0]).toHaveLength(1);
+      expect(progsA[1]).toEqual(progsA[0]);
+      expect(progsB[1]).toEqual(progsB[0]);
+      expect(progsB[0]).not.toEqual(progsA[0]);
     } finally {
       for (const id of a) await removeAll(id);
       for (const id of b) {
