@@ -67,7 +67,7 @@ try {
       st.kill('SIGINT');
       await new Promise((r) => st.once('exit', r));
     }
-    if (r.code !== 0) throw new Error(`ctr run: ${r.stderr}`);
+    if (r.code !== 0) throw new Error(`ctr ${args.slice(0, 2).join(' ')}: ${r.stderr}`);
     if (i >= 2) runs.push({ id, t0, t1 }); // two warm-ups (the first writes the server's warm code cache)
   }
   if (opts.exec) {

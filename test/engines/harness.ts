@@ -65,13 +65,13 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
   });
 }
 
-/** Like run() but throws with the output unless the exit code is 0. */
 /** A command's outcome for an assertion's message; with `log` (a daemon's), its last 20 lines too. */
 export function showRun(r: RunResult, log?: string): string {
   const head = `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
   return log === undefined ? head : `${head}\n--- log\n${log.split('\n').slice(-20).join('\n')}`;
 }
 
+/** Like run() but throws with the output unless the exit code is 0. */
 export async function runOk(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {

@@ -97,13 +97,12 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
   }
 
   /** The cgroup directory tsrunc recorded for the container (a path inside the engines' mount namespace). */
-  function cgroupDir(id: string): string {
-    return (JSON.parse(readFileSync(join(stateRoot(), id, 'state.json'), 'utf8')) as { cgroupDir: string }).cgroupDir;
+  function cgroupDir(id: string, root = stateRoot()): string {
+    return (JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')) as { cgroupDir: string }).cgroupDir;
   }
 
-  /** Ids of the device programs attached to the cgroup tsrunc recorded in `stateDir` (read in the namespace). */
-  async function deviceProgramIds(stateDir: string): Promise<number[]> {
-    const dir = (JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as { cgroupDir: string }).cgroupDir;
+  /** Ids of the device programs attached to a cgroup (`dir` inside the namespace, read there). */
+  async function deviceProgramIds(dir: string): Promise<number[]> {
     const script = `const fs = require('node:fs'); const { native } = require(${JSON.stringify(join(REPO, 'dist/lib/native.cjs'))});
       const fd = fs.openSync(${JSON.stringify(dir)}, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
       process.stdout.write(JSON.stringify(native().bpfProgQuery(fd).ids));`;
@@ -453,8 +452,8 @@ describe.skipIf(!haveContainerd)('containerd with containerd-shim-tsrunc-v2', ()
       expect([...shimsA][0]).not.toBe([...shimsB][0]);
       expect(readdirSync(join(env.dir, 'run', 'containerd', 'tsrunc', nsB)).sort()).toEqual([...b].sort());
       // One shim loads a device program once for all its containers with the same rules; another loads its own.
-      const progsA = await Promise.all(a.map((id) => deviceProgramIds(join(stateRoot(), id))));
-      const progsB = await Promise.all(b.map((id) => deviceProgramIds(join(env.dir, 'run', 'containerd', 'tsrunc', nsB, id))));
+      const progsA = await Promise.all(a.map((id) => deviceProgramIds(cgroupDir(id))));
+      const progsB = await Promise.all(b.map((id) => deviceProgramIds(cgroupDir(id, join(env.dir, 'run', 'containerd', 'tsrunc', nsB)))));
       expect(progsA[0]).toHaveLength(1);
       expect(progsA[1]).toEqual(progsA[0]);
       expect(progsB[1]).toEqual(progsB[0]);

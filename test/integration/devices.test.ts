@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileDeviceFilter, defaultAllowedDevices } from '../../src/runtime/cgroups/devices';
-import { runContainer, runOk, sh, type Spec } from '../helpers';
-import { REPO } from '../helpers/base';
+import { REPO, runContainer, runOk, sh, type Spec } from '../helpers';
 
 interface Node {
   type: string;
