@@ -59,7 +59,8 @@
         "native/shimlaunch/group.c",
         "native/shimlaunch/sha256.c",
         "native/shimlaunch/address.c",
-        "native/shimlaunch/util.c"
+        "native/shimlaunch/util.c",
+        "native/shimlaunch/reserve.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
       "ldflags": ["-static", "-s"]

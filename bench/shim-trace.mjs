@@ -6,7 +6,9 @@
 //   - a preload in the server (bench/lib/shim-trace-preload.cjs, through a `node` wrapper first in
 //     containerd's PATH): process start, bundle compile (code cache accepted?), listening, accept,
 //     every request and answer, events, exit.
-// Run it under the machine lock: flock -x /work/wt/bench.lock node bench/shim-trace.mjs [--runs N] [--shim DIR] [--exec]
+// --grouped: each `ctr run --rm` joins the group of a running container (io.containerd.runc.v2.group), so its
+// shim is already up: the marks are the resident server's, split by time as for --exec.
+// Run it under the machine lock: flock -x /work/wt/bench.lock node bench/shim-trace.mjs [--runs N] [--shim DIR] [--exec | --grouped]
 //   [--node-args='--cpu-prof --cpu-prof-dir=D --cpu-prof-interval=2000'] (extra node flags of the server)
 //   [--strace FILE] (containerd and its children under strace -f in the last run)
 //   [--server-out FILE] (the servers' stdout and stderr, e.g. with --node-args=--trace-gc)
@@ -20,7 +22,8 @@ import { loadEngineHarness } from './lib/engine-harness.mjs';
 import { fmt, median, table } from './lib/stats.mjs';
 
 delete process.env.NODE_EXTRA_CA_CERTS;
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '10' }, shim: { type: 'string' }, strace: { type: 'string' }, 'node-args': { type: 'string', default: '' }, 'server-out': { type: 'string' }, exec: { type: 'boolean' } } });
+const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '10' }, shim: { type: 'string' }, strace: { type: 'string' }, 'node-args': { type: 'string', default: '' }, 'server-out': { type: 'string' }, exec: { type: 'boolean' }, grouped: { type: 'boolean' } } });
+const resident = opts.exec || opts.grouped;
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = opts.shim ?? join(here, '..');
 const tmp = mkdtempSync(join(tmpdir(), 'tsrunc-shim-trace-'));
@@ -47,10 +50,12 @@ try {
   env = await EngineEnv.start({ image: { dirs: ['run'] }, containerdPath: [bin], tmpfsRun: true });
   const runs = [];
   const N = Number(opts.runs);
-  // --exec: one long-running container; every run is an exec into it, and the marks are split by time.
-  const host = 'trace-exec';
-  if (opts.exec) {
-    const r = await env.ctr(['run', '-d', '--runtime', shim, '--cpu-shares', '0', env.image.ctrRef, host, 'sleep', '1000'], { timeout: 60_000 });
+  // --exec, --grouped: one long-running container; every run is an exec into it or a container of its
+  // group, and the marks of its server are split by time.
+  const host = 'trace-resident';
+  const group = ['--annotation', 'io.containerd.runc.v2.group=trace-group'];
+  if (resident) {
+    const r = await env.ctr(['run', '-d', '--runtime', shim, '--cpu-shares', '0', ...(opts.grouped ? group : []), env.image.ctrRef, host, 'sleep', '1000'], { timeout: 60_000 });
     if (r.code !== 0) throw new Error(`ctr run -d: ${r.stderr}`);
   }
   for (let i = 0; i < N + 2; i++) {
@@ -60,7 +65,9 @@ try {
     if (st) await new Promise((r) => setTimeout(r, 1000));
     const t0 = performance.timeOrigin + performance.now();
     if (st) console.log(`traced run starts at ${new Date(t0).toISOString()}`);
-    const args = opts.exec ? ['task', 'exec', '--exec-id', id, host, 'true'] : ['run', '--runtime', shim, '--cpu-shares', '0', '--rm', env.image.ctrRef, id, 'true'];
+    const args = opts.exec
+      ? ['task', 'exec', '--exec-id', id, host, 'true']
+      : ['run', '--runtime', shim, '--cpu-shares', '0', ...(opts.grouped ? group : []), '--rm', env.image.ctrRef, id, 'true'];
     const r = await env.ctr(args, { timeout: 60_000 });
     const t1 = performance.timeOrigin + performance.now();
     if (st) {
@@ -70,7 +77,7 @@ try {
     if (r.code !== 0) throw new Error(`ctr ${args.slice(0, 2).join(' ')}: ${r.stderr}`);
     if (i >= 2) runs.push({ id, t0, t1 }); // two warm-ups (the first writes the server's warm code cache)
   }
-  if (opts.exec) {
+  if (resident) {
     await env.ctr(['task', 'kill', '-s', 'KILL', host]);
     await env.ctr(['task', 'delete', host], { timeout: 60_000 });
     await env.ctr(['container', 'delete', host]);
@@ -89,12 +96,12 @@ try {
   for (const { id, t0, t1 } of runs) {
     const rel = (t) => t - t0;
     for (const l of launch.filter((l) => l.id === id)) add(`launcher ${l.action} ${l.what}`, rel(l.t));
-    const s = servers.find((s) => s.argv.includes(opts.exec ? host : id));
+    const s = servers.find((s) => s.argv.includes(resident ? host : id));
     if (!s) throw new Error(`no server trace for ${id}`);
     const methods = new Map();
     let prev;
     // an exec's marks: those while its ctr ran (the server's own start-up belongs to none)
-    const marks = opts.exec ? s.marks.filter((m) => m.t >= t0 && m.t <= t1) : s.marks;
+    const marks = resident ? s.marks.filter((m) => m.t >= t0 && m.t <= t1) : s.marks;
     for (const m of marks) {
       let name = m.name;
       if (m.name === 'req') methods.set(m.id, m.method);
@@ -106,7 +113,7 @@ try {
       prev = { ...m, name };
     }
     add('ctr exits', rel(t1));
-    if (opts.exec) {
+    if (resident) {
       if (marks.length) addCpu('== total: first -> last mark', marks.at(-1).cpu - marks[0].cpu);
       continue;
     }
@@ -115,7 +122,7 @@ try {
     addCpu('== total: start -> exit', at('exit').cpu);
   }
   const order = [...rows.entries()].map(([k, v]) => [k, median(v)]).sort((a, b) => a[1] - b[1]);
-  console.log(`${opts.exec ? 'ctr task exec CONTAINER true' : 'ctr run --rm IMG true'} with ${launcher} (wrapped), ${runs.length} runs, ms after ctr started (median)`);
+  console.log(`${opts.exec ? 'ctr task exec CONTAINER true' : opts.grouped ? 'ctr run --rm IMG true into a running group' : 'ctr run --rm IMG true'} with ${launcher} (wrapped), ${runs.length} runs, ms after ctr started (median)`);
   console.log(table(['phase', 'at ms', 'n'], order.map(([k, v]) => [k, fmt(v), String(rows.get(k).length)])));
   console.log(`\nserver CPU between consecutive marks (median ms)`);
   console.log(table(['step', 'cpu ms'], [...cpu.entries()].map(([k, v]) => [k, fmt(median(v), 2)])));

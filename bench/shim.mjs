@@ -3,11 +3,13 @@
 // harness (private mount namespace with its own cgroup2 mount, containerd in a temp dir: runc never
 // touches the host's cgroup v1 hierarchies), one interleaved run, median and p90:
 //   - `ctr run --rm IMG true`: runc.v2 + runc, runc.v2 + tsrunc, tsrunc.v2 (our shim)
+//   - the same `ctr run --rm` into a group whose shim already runs (`--annotation io.containerd.runc.v2.group=G`
+//     next to a detached container of G: a pod's second container, as CRI groups by sandbox), the same three
 //   - `ctr task exec true` into a running container: the same three
 //   - shim RSS: our one shim for the first and per additional detached container (of one sandbox), vs
 //     the runc v2 shims (one per container)
 //   - shim CPU while those containers idle
-//   node bench/shim.mjs [--iterations N] [--containers C] [--compare DIR] [--json FILE] [--only run,exec,mem] [--shim DIR]
+//   node bench/shim.mjs [--iterations N] [--containers C] [--compare DIR] [--json FILE] [--only run,grouped,exec,mem] [--shim DIR]
 // --compare DIR adds DIR's shim (another checkout, built) to the run and exec rows: before/after in one run.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +27,7 @@ const { values: opts } = parseArgs({
     containers: { type: 'string', default: '20' },
     json: { type: 'string' },
     compare: { type: 'string' },
-    only: { type: 'string', default: 'run,exec,mem' },
+    only: { type: 'string', default: 'run,grouped,exec,mem' },
     // the checkout whose shim is `tsrunc.v2` (default: this one), e.g. to take another build's memory figures
     shim: { type: 'string' },
   },
@@ -124,6 +126,31 @@ try {
     for (const cfg of order) runSamples[cfg].push(await run(cfg));
   }
 
+  // --- ctr run --rm into a group whose shim runs (both shims group by io.containerd.runc.v2.group) ---
+  const groupCfgs = only.has('grouped') ? Object.keys(CONFIGS) : [];
+  const groupOf = (cfg) => `bench-group-${cfg.replace(/[^a-z0-9]/g, '')}`;
+  for (const cfg of groupCfgs) {
+    const id = `${groupOf(cfg)}-resident`;
+    cleanup.push(id);
+    await ctrOk(['run', ...CONFIGS[cfg](), '--annotation', `io.containerd.runc.v2.group=${groupOf(cfg)}`, '-d', env.image.ctrRef, id, 'sleep', '100000']);
+    await waitRunning(id);
+  }
+  const runGrouped = async (cfg) => {
+    const id = `bench-grun-${++n}`;
+    const t0 = performance.now();
+    await ctrOk(['run', ...CONFIGS[cfg](), '--annotation', `io.containerd.runc.v2.group=${groupOf(cfg)}`, '--rm', env.image.ctrRef, id, 'true']);
+    return performance.now() - t0;
+  };
+  const groupedSamples = Object.fromEntries(groupCfgs.map((k) => [k, []]));
+  for (const cfg of groupCfgs) await runGrouped(cfg); // warm-up
+  for (let i = 0; i < (groupCfgs.length ? N : 0); i++) {
+    const order = [...groupCfgs];
+    for (let r = 0; r < i % order.length; r++) order.push(order.shift());
+    for (const cfg of order) groupedSamples[cfg].push(await runGrouped(cfg));
+  }
+  for (const cfg of groupCfgs) await remove(`${groupOf(cfg)}-resident`);
+  cleanup.length = 0;
+
   // --- ctr task exec true ---
   const execCfgs = only.has('exec') ? Object.keys(CONFIGS) : [];
   const execIds = {};
@@ -203,6 +230,7 @@ try {
   const med = (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
   const runMed = med(runSamples);
   const execMed = med(execSamples);
+  const groupedMed = med(groupedSamples);
   const rows = (samples, meds) =>
     Object.entries(samples).map(([k, v]) => [k, fmt(meds[k]), fmt(quantile(v, 0.9)), fmt(Math.min(...v.filter(Number.isFinite))), fmt(Math.max(...v.filter(Number.isFinite))), fmt(meds[k] / meds['runc.v2+runc'], 2)]);
   const header = ['config', 'median ms', 'p90 ms', 'min ms', 'max ms', 'x runc.v2+runc'];
@@ -210,6 +238,10 @@ try {
   if (only.has('run')) {
     console.log(`\nctr run --rm IMG true, containerd 1.6, N=${N} each, interleaved (rotated order)`);
     console.log(table(header, rows(runSamples, runMed)));
+  }
+  if (only.has('grouped')) {
+    console.log(`\nctr run --rm --annotation io.containerd.runc.v2.group=G IMG true, G's shim running (a detached container of G), N=${N} each, interleaved`);
+    console.log(table(header, rows(groupedSamples, groupedMed)));
   }
   if (only.has('exec')) {
     console.log(`\nctr task exec true, N=${N} each, interleaved (rotated order)`);
@@ -222,7 +254,7 @@ try {
       `(${fmt(mem.oursPerExtraKiB / 1024, 2)} MiB per additional container); runc.v2: ${fmt(mem.runcShimKiB / 1024)} MiB per container (one shim each)`);
     console.log(`shim CPU while ${C} containers idle: ${mem.oursIdleCpuTicks5s} ticks (${mem.oursIdleCpuTicks5s * 10} ms) in 5 s`);
   }
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, nodeFloor, runSamples, execSamples, execFailures, shimCpuPerExecMs, runMedian: runMed, execMedian: execMed, mem }, null, 2));
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ iterations: N, nodeFloor, runSamples, execSamples, execFailures, shimCpuPerExecMs, runMedian: runMed, execMedian: execMed, groupedSamples, groupedMedian: groupedMed, mem }, null, 2));
 } finally {
   for (const id of cleanup) {
     await env?.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeout: 20_000 }).catch(() => undefined);

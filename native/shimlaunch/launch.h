@@ -37,4 +37,8 @@ int write_atomic(const char *file, const char *data);
 int can_connect(const char *path);
 int bind_listen(const char *path);
 
+/* Asking a live group shim to stay for container `id` until its Create (reserve.c, as reserve.ts). */
+enum { RESERVE_OK, RESERVE_GOING, RESERVE_SILENT };
+int reserve_shim(const char *path, const char *id, int timeout_ms);
+
 #endif

@@ -1,5 +1,6 @@
 /*
- * `start` without Node: the steps of src/shim/service/cmd-start.ts for the common case. Anything this file
+ * `start` without Node: the steps of src/shim/service/cmd-start.ts for the common case, a new shim or a
+ * live group shim joined (reserve.c). Anything this file
  * does not decide with certainty (options on stdin, a config.json it does not fully understand, an
  * unexpected error before the server exists) returns FALLBACK, and the Node `start` does it all.
  */
@@ -125,6 +126,67 @@ static void adjust_oom_score(pid_t pid)
 	}
 }
 
+#define JOINED (-2)
+#define GAVE_UP (-3)
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * The listening socket of a new shim for the group, or JOINED: the group's live shim took a reservation
+ * for container `id`. A shim that is shutting down refuses; its socket file goes before it closes, and we
+ * bind then (GAVE_UP after 10 s). -1 with errno: bind failed otherwise (the Node `start` says why).
+ */
+static int bind_or_join(const char *sock, const char *id)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		int lfd = bind_listen(sock);
+		if (lfd >= 0 || errno != EADDRINUSE)
+			return lfd;
+		if (!can_connect(sock)) {
+			unlink(sock);
+			continue;
+		}
+		if (reserve_shim(sock, id, 5000) != RESERVE_GOING)
+			return JOINED; /* reserved, or silent: a shim too busy, or one without reservations */
+		sleep_ms(10);
+	}
+	fprintf(stderr, "containerd-shim-tsrunc-v2: the shim on %s is shutting down, and its socket did not go\n", sock);
+	return GAVE_UP;
+}
+
+/*
+ * Hand containerd the address of the group's shim. Its pid is in <socket>.pid; a concurrent `start` that
+ * just bound the socket writes it right after spawning the server, so wait a bounded moment for it.
+ */
+static int answer_joined(const char *pidfile, const char *address)
+{
+	for (int i = 0; i < 300; i++) {
+		size_t len;
+		char *pid = read_file(pidfile, 32, &len);
+		if (pid) {
+			int r = write_atomic("shim.pid", pid);
+			free(pid);
+			if (r < 0) {
+				fprintf(stderr, "containerd-shim-tsrunc-v2: write shim.pid: %s\n", strerror(errno));
+				return 1;
+			}
+			break;
+		}
+		sleep_ms(10);
+	}
+	/* (no pid file: a shim started by an older version; containerd does not need shim.pid) */
+	if (write_atomic("address", address) < 0 || write_all(1, address, strlen(address)) < 0) {
+		fprintf(stderr, "containerd-shim-tsrunc-v2: write address: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_start(const struct flags *f)
 {
 	if (!stdin_empty() || !valid_id(f->id) || !f->address[0])
@@ -148,14 +210,13 @@ int cmd_start(const struct flags *f)
 	snprintf(address, sizeof address, "unix://%s", sock);
 	snprintf(pidfile, sizeof pidfile, "%s.pid", sock);
 
-	/* bind is the atomic test of "a shim for this group exists"; a stale socket file is replaced. A live
-	 * group shim may be shutting down: joining it takes a reservation (reserve.ts), which Node does. */
+	/* bind is the atomic test of "a shim for this group exists"; a stale socket file is replaced. */
 	mkdir_p(SOCKET_DIR);
-	int lfd = bind_listen(sock);
-	if (lfd < 0 && errno == EADDRINUSE && !can_connect(sock)) {
-		unlink(sock);
-		lfd = bind_listen(sock);
-	}
+	int lfd = bind_or_join(sock, f->id);
+	if (lfd == JOINED)
+		return answer_joined(pidfile, address);
+	if (lfd == GAVE_UP)
+		return 1;
 	if (lfd < 0)
 		return FALLBACK;
 	chmod(sock, 0600);
