@@ -60,7 +60,9 @@
         "native/shimlaunch/sha256.c",
         "native/shimlaunch/address.c",
         "native/shimlaunch/util.c",
-        "native/shimlaunch/reserve.c"
+        "native/shimlaunch/reserve.c",
+        "native/shimlaunch/options.c",
+        "native/shimlaunch/pb.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
       "ldflags": ["-static", "-s"]

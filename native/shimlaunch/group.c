@@ -1,4 +1,4 @@
-/* A strict JSON reader (RFC 8259 grammar) that keeps only what `start` needs: annotations' string values. */
+/* A strict JSON reader (RFC 8259 grammar) that keeps only what `start` needs: some members' string values. */
 #include <string.h>
 #include "group.h"
 
@@ -106,14 +106,15 @@ static int literal(struct rd *r, const char *word)
 }
 
 struct want {
+	const char *section; /* the top-level member whose object holds the keys; NULL: the top-level object */
 	const char *const *keys;
-	struct str found[MAX_KEYS]; /* n == 0: not set (or set to "") */
+	struct json_str *found;
 	int fallback;
 };
 
 /*
- * One value. `role`: 0 any, 1 the top-level object, 2 the annotations object. In the annotations object,
- * string members named like a key of ours are recorded.
+ * One value. `role`: 0 any, 1 the top-level object (when the keys are in a section), 2 the object that holds
+ * the keys. There, string members named like a key of ours are recorded.
  */
 static int value(struct rd *r, int depth, int role, struct want *w);
 
@@ -139,10 +140,11 @@ static int object(struct rd *r, int depth, int role, struct want *w)
 		if (role == 1) {
 			if (key.escaped)
 				w->fallback = 1; /* could be "annotations" spelled with escapes */
-			else if (key.n == 11 && memcmp(key.s, "annotations", 11) == 0) {
+			else if (key.n == strlen(w->section) && memcmp(key.s, w->section, key.n) == 0) {
 				sub = 2;
-				/* A later "annotations" replaces an earlier one, as in JSON.parse. */
-				memset(w->found, 0, sizeof w->found);
+				/* A later section replaces an earlier one, as in JSON.parse. */
+				for (int i = 0; i < MAX_KEYS && w->keys[i]; i++)
+					w->found[i] = (struct json_str){ NULL, 0 };
 			}
 		} else if (role == 2) {
 			if (key.escaped)
@@ -158,7 +160,7 @@ static int object(struct rd *r, int depth, int role, struct want *w)
 					return -1;
 				if (v.escaped || !v.ascii)
 					w->fallback = 1;
-				w->found[mine] = v;
+				w->found[mine] = (struct json_str){ v.s, v.n };
 			} else {
 				w->fallback = 1; /* a non-string value: JSON.parse's truthiness rules, not ours */
 				if (value(r, depth + 1, 0, w) < 0)
@@ -225,25 +227,32 @@ static int value(struct rd *r, int depth, int role, struct want *w)
 	}
 }
 
-int find_group(const char *json, size_t n, const char *const *keys, const char **val, size_t *len)
+int json_find_strings(const char *json, size_t n, const char *section, const char *const *keys, struct json_str *found)
 {
 	struct rd r = { json, json + n };
-	struct want w;
-	memset(&w, 0, sizeof w);
-	w.keys = keys;
+	struct want w = { section, keys, found, 0 };
+	for (int i = 0; i < MAX_KEYS && keys[i]; i++)
+		found[i] = (struct json_str){ NULL, 0 };
 	ws(&r);
-	/* config.json is an object; anything else is the Node shim's error to report. */
+	/* An object; anything else is the Node shim's error to report. */
 	if (r.p >= r.end || *r.p != '{')
 		return -1;
-	if (value(&r, 0, 1, &w) < 0)
+	if (value(&r, 0, section ? 1 : 2, &w) < 0)
 		return -1;
 	ws(&r);
-	if (r.p != r.end || w.fallback)
+	return r.p != r.end || w.fallback ? -1 : 0;
+}
+
+int find_group(const char *json, size_t n, const char *const *keys, const char **val, size_t *len)
+{
+	struct json_str found[MAX_KEYS];
+	if (json_find_strings(json, n, "annotations", keys, found) < 0)
 		return -1;
+	/* JSON.parse and a truthiness test: an empty string is no group */
 	for (int i = 0; i < MAX_KEYS && keys[i]; i++) {
-		if (w.found[i].n) {
-			*val = w.found[i].s;
-			*len = w.found[i].n;
+		if (found[i].n) {
+			*val = found[i].s;
+			*len = found[i].n;
 			return 1;
 		}
 	}

@@ -37,6 +37,14 @@ int write_atomic(const char *file, const char *data);
 int can_connect(const char *path);
 int bind_listen(const char *path);
 
+/* The grouping the shim options on stdin ask for (options.c), or FALLBACK. */
+enum { GROUP_SANDBOX = 1, GROUP_NAMESPACE = 2 };
+int options_grouping(void);
+/* The grouping a config document ({"group", "root"}) asks for, as options.ts's parseConfig reads it, or FALLBACK. */
+int options_config_grouping(const char *json, size_t n);
+/* Before the Node shim takes over: what options_grouping read goes back on stdin. */
+void options_restore_stdin(void);
+
 /* Asking a live group shim to stay for container `id` until its Create (reserve.c, as reserve.ts). */
 enum { RESERVE_OK, RESERVE_GOING, RESERVE_SILENT };
 int reserve_shim(const char *path, const char *id, int timeout_ms);

@@ -8,7 +8,7 @@
  *   delete: when the server deleted the container itself and recorded so in the bundle (the marker
  *           below) and a check finds nothing left, print the DeleteResponse. Anything else, the Node
  *           `delete` cleans up (src/shim/service/cmd-delete.ts).
- * Every other case (other actions, -v, unknown flags, options, escapes or odd values in config.json, any
+ * Every other case (other actions, -v, unknown flags, options other than a grouping, escapes or odd values in config.json, any
  * error) execs the Node shim with the same argv, which decides and reports: TypeScript thinks, C acts.
  */
 #define _GNU_SOURCE
@@ -45,6 +45,7 @@ static int exec_node(void)
 		return 1;
 	args[0] = "node";
 	args[1] = script;
+	options_restore_stdin();
 	for (int i = 1; i < argc; i++)
 		args[i + 1] = g_argv[i];
 	execvp("node", args);

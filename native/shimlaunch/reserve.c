@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "launch.h"
+#include "pb.h"
 
 #define RESERVE_KEY "tsrunc-reserve"
 #define HEADER_LENGTH 10
@@ -23,55 +24,20 @@
 /* A Response that answers Connect is a few bytes; anything longer is not one of ours. */
 #define MAX_RESPONSE 4096
 
-struct buf {
-	uint8_t *p;
-	size_t n, cap;
-	int overflow;
-};
-
-static void put(struct buf *b, const void *data, size_t n)
-{
-	if (b->n + n > b->cap) {
-		b->overflow = 1;
-		return;
-	}
-	memcpy(b->p + b->n, data, n);
-	b->n += n;
-}
-
-static void put_varint(struct buf *b, uint64_t v)
-{
-	uint8_t tmp[10];
-	size_t n = 0;
-	do {
-		tmp[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	put(b, tmp, n);
-}
-
-/* A length-delimited field (wire type 2). */
-static void put_bytes(struct buf *b, unsigned field, const void *data, size_t n)
-{
-	put_varint(b, field << 3 | 2);
-	put_varint(b, n);
-	put(b, data, n);
-}
-
 /* ttrpc Request { service = 1; method = 2; payload = 3; metadata = 5 (KeyValue { key = 1; value = 2 }) }. */
 static size_t connect_frame(const char *id, uint8_t *out, size_t cap)
 {
 	size_t idlen = strlen(id);
 	uint8_t payload[1100], kv[1200];
-	struct buf p = { payload, 0, sizeof payload, 0 }, m = { kv, 0, sizeof kv, 0 };
-	put_bytes(&p, 1, id, idlen);
-	put_bytes(&m, 1, RESERVE_KEY, strlen(RESERVE_KEY));
-	put_bytes(&m, 2, id, idlen);
-	struct buf f = { out + HEADER_LENGTH, 0, cap - HEADER_LENGTH, 0 };
-	put_bytes(&f, 1, "containerd.task.v2.Task", strlen("containerd.task.v2.Task"));
-	put_bytes(&f, 2, "Connect", strlen("Connect"));
-	put_bytes(&f, 3, payload, p.n);
-	put_bytes(&f, 5, kv, m.n);
+	struct pb_buf p = { payload, 0, sizeof payload, 0 }, m = { kv, 0, sizeof kv, 0 };
+	pb_put_bytes(&p, 1, id, idlen);
+	pb_put_bytes(&m, 1, RESERVE_KEY, strlen(RESERVE_KEY));
+	pb_put_bytes(&m, 2, id, idlen);
+	struct pb_buf f = { out + HEADER_LENGTH, 0, cap - HEADER_LENGTH, 0 };
+	pb_put_bytes(&f, 1, "containerd.task.v2.Task", strlen("containerd.task.v2.Task"));
+	pb_put_bytes(&f, 2, "Connect", strlen("Connect"));
+	pb_put_bytes(&f, 3, payload, p.n);
+	pb_put_bytes(&f, 5, kv, m.n);
 	if (p.overflow || m.overflow || f.overflow)
 		return 0;
 	/* header: length (big-endian), stream id 1, type, flags */
@@ -81,63 +47,24 @@ static size_t connect_frame(const char *id, uint8_t *out, size_t cap)
 	return HEADER_LENGTH + f.n;
 }
 
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
-		uint8_t c = *(*p)++;
-		*v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return 0;
-	}
-	return -1;
-}
-
-/* Skips a field's value of wire type `wt`; -1 when malformed. */
-static int skip(const uint8_t **p, const uint8_t *end, unsigned wt)
-{
-	uint64_t v;
-	size_t n = wt == 1 ? 8 : wt == 5 ? 4 : 0;
-	if (wt == 0)
-		return get_varint(p, end, &v);
-	if (wt == 2) {
-		if (get_varint(p, end, &v) < 0)
-			return -1;
-		n = v;
-	} else if (!n) {
-		return -1;
-	}
-	if ((size_t)(end - *p) < n)
-		return -1;
-	*p += n;
-	return 0;
-}
-
 /* Response.status.code: field 1 (Status) of the Response, then field 1 (int32) of it; 0 when absent. */
-static int find_code(const uint8_t *p, const uint8_t *end, int depth, int64_t *code)
+static int status_code(const uint8_t *p, const uint8_t *end, int64_t *code)
 {
+	struct pb_field f;
+	int r;
 	*code = 0;
-	while (p < end) {
-		uint64_t tag, v;
-		if (get_varint(&p, end, &tag) < 0)
-			return -1;
-		unsigned field = (unsigned)(tag >> 3), wt = tag & 7;
-		/* Response.status = 1 (a Status message), then Status.code = 1 (int32) */
-		if (field == 1 && depth == 0 && wt == 2) {
-			if (get_varint(&p, end, &v) < 0 || (uint64_t)(end - p) < v)
-				return -1;
-			return find_code(p, p + v, 1, code);
-		}
-		if (field == 1 && depth == 1 && wt == 0) {
-			if (get_varint(&p, end, &v) < 0)
-				return -1;
-			*code = (int32_t)v;
-			return 0;
-		}
-		if (skip(&p, end, wt) < 0)
+	while ((r = pb_next(&p, end, &f)) > 0) {
+		if (f.number != 1 || f.wire != 2)
+			continue;
+		const uint8_t *s = f.data, *send = f.data + f.len;
+		struct pb_field g;
+		while ((r = pb_next(&s, send, &g)) > 0)
+			if (g.number == 1 && g.wire == 0)
+				*code = (int32_t)g.v;
+		if (r < 0)
 			return -1;
 	}
-	return 0;
+	return r;
 }
 
 static long long now_ms(void)
@@ -235,7 +162,7 @@ int reserve_shim(const char *path, const char *id, int timeout_ms)
 		}
 	}
 	int64_t code;
-	if (find_code(in + HEADER_LENGTH, in + want, 0, &code) < 0)
+	if (status_code(in + HEADER_LENGTH, in + want, &code) < 0)
 		result = RESERVE_SILENT;
 	else
 		result = code == 0 ? RESERVE_OK : code == GRPC_UNAVAILABLE ? RESERVE_GOING : RESERVE_SILENT;

@@ -1,7 +1,7 @@
 /*
  * `start` without Node: the steps of src/shim/service/cmd-start.ts for the common case, a new shim or a
- * live group shim joined (reserve.c). Anything this file
- * does not decide with certainty (options on stdin, a config.json it does not fully understand, an
+ * live group shim joined (reserve.c), with no options or options that only group (options.c). Anything this
+ * file does not decide with certainty (other options, a config.json it does not fully understand, an
  * unexpected error before the server exists) returns FALLBACK, and the Node `start` does it all.
  */
 #define _GNU_SOURCE
@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,20 +22,8 @@
 
 /* Annotations that put containers in one shim, in order (runc's shim: a pod's containers share one). */
 static const char *const GROUP_KEYS[] = { "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id", NULL };
-
-/*
- * No shim options: containerd leaves stdin at /dev/null when it has none. Options (a pipe) need protobuf
- * and may name a config file: the Node `start` reads them.
- */
-static int stdin_empty(void)
-{
-	struct stat st;
-	if (fstat(0, &st) < 0)
-		return errno == EBADF;
-	if (S_ISCHR(st.st_mode))
-		return st.st_rdev == makedev(1, 3);
-	return S_ISREG(st.st_mode) && st.st_size == 0;
-}
+/* The group of every container of a namespace with {"group": "namespace"} (cmd-start.ts). */
+#define NAMESPACE_GROUP ".tsrunc-namespace"
 
 static void mkdir_p(const char *dir)
 {
@@ -189,15 +176,22 @@ static int answer_joined(const char *pidfile, const char *address)
 
 int cmd_start(const struct flags *f)
 {
-	if (!stdin_empty() || !valid_id(f->id) || !f->address[0])
+	if (!valid_id(f->id) || !f->address[0])
+		return FALLBACK;
+	int grouping = options_grouping();
+	if (grouping == FALLBACK)
 		return FALLBACK;
 	size_t len;
 	char *cfg = read_file("config.json", 64 << 20, &len);
 	if (!cfg)
 		return FALLBACK;
+	/* cmd-start.ts's groupOf: the namespace's shim, or the container's sandbox, else the container's own */
 	const char *group = f->id;
 	size_t glen = strlen(f->id);
-	if (find_group(cfg, len, GROUP_KEYS, &group, &glen) < 0) {
+	if (grouping == GROUP_NAMESPACE) {
+		group = NAMESPACE_GROUP;
+		glen = strlen(NAMESPACE_GROUP);
+	} else if (find_group(cfg, len, GROUP_KEYS, &group, &glen) < 0) {
 		free(cfg);
 		return FALLBACK;
 	}
