@@ -82,8 +82,8 @@ describe.skipIf(!root)('shim launcher: start joining a live group shim', () => {
     child.stdin?.end(opts.options);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
     return new Promise((res) => child.on('close', (rc) => res({ rc, stdout, stderr })));
   }
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { unescapeMountField } from '../cgroups/mountinfo';
+import { mountsAtOrUnder } from '../cgroups/mountinfo';
 import { native } from '../native';
 
 const FILE = 'host-mounts.json';
@@ -17,20 +17,8 @@ export interface HostMountRecord {
   before: number[];
 }
 
-interface Entry {
-  id: number;
-  mountPoint: string;
-}
-
-function mountsUnder(rootfs: string): Entry[] {
-  const out: Entry[] = [];
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    const mountPoint = unescapeMountField(f[4]!);
-    if (mountPoint === rootfs || mountPoint.startsWith(rootfs + '/')) out.push({ id: Number(f[0]), mountPoint });
-  }
-  return out;
+function mountsUnder(rootfs: string): { id: number; mountPoint: string }[] {
+  return mountsAtOrUnder(fs.readFileSync('/proc/self/mountinfo', 'utf8'), rootfs);
 }
 
 /** Write down the mounts under `rootfs` (before create mounts anything there). */
