@@ -111,27 +111,19 @@ int options_config_grouping(const char *json, size_t n)
 /* runtimeoptions.v1.Options { type_url = 1; config_path = 2; config_body = 3 }: the body wins over the path. */
 static int runtime_options_grouping(const uint8_t *p, const uint8_t *end)
 {
-	struct pb_field f, path = { 0 }, body = { 0 };
-	int r;
-	while ((r = pb_next(&p, end, &f)) > 0) {
-		if (f.number == 2 && f.wire == 2)
-			path = f;
-		else if (f.number == 3 && f.wire == 2)
-			body = f;
-		else if (f.number <= 3)
-			return FALLBACK; /* a known field with another wire type: the library's error */
-	}
-	if (r < 0 || !ascii_only(path.data, path.len) || !ascii_only(body.data, body.len))
+	struct pb_field fields[3];
+	const struct pb_field *path = &fields[1], *body = &fields[2];
+	if (pb_strings(p, end, fields, 3) < 0 || !ascii_only(path->data, path->len) || !ascii_only(body->data, body->len))
 		return FALLBACK;
-	if (body.len)
-		return options_config_grouping((const char *)body.data, body.len);
-	if (!path.len)
+	if (body->len)
+		return options_config_grouping((const char *)body->data, body->len);
+	if (!path->len)
 		return GROUP_SANDBOX;
 	char file[4096];
-	if (path.len >= sizeof file)
+	if (path->len >= sizeof file)
 		return FALLBACK;
-	memcpy(file, path.data, path.len);
-	file[path.len] = 0;
+	memcpy(file, path->data, path->len);
+	file[path->len] = 0;
 	size_t n;
 	char *json = read_file(file, MAX_CONFIG, &n);
 	if (!json)
@@ -150,29 +142,20 @@ int options_grouping(void)
 	if (!g_len)
 		return GROUP_SANDBOX;
 	/* google.protobuf.Any { type_url = 1; value = 2 } */
-	const uint8_t *p = g_bytes, *end = g_bytes + g_len;
-	struct pb_field f, url = { 0 }, value = { 0 };
-	int r;
-	while ((r = pb_next(&p, end, &f)) > 0) {
-		if (f.number == 1 && f.wire == 2)
-			url = f;
-		else if (f.number == 2 && f.wire == 2)
-			value = f;
-		else if (f.number <= 2)
-			return FALLBACK;
-	}
-	if (r < 0 || !ascii_only(url.data, url.len))
+	struct pb_field fields[2];
+	const struct pb_field *url = &fields[0], *value = &fields[1];
+	if (pb_strings(g_bytes, g_bytes + g_len, fields, 2) < 0 || !ascii_only(url->data, url->len))
 		return FALLBACK;
 	/* options.ts: no type means no options; the type is the URL's last segment */
-	if (!url.len)
+	if (!url->len)
 		return GROUP_SANDBOX;
-	const uint8_t *type = url.data + url.len;
-	while (type > url.data && type[-1] != '/')
+	const uint8_t *type = url->data + url->len;
+	while (type > url->data && type[-1] != '/')
 		type--;
-	size_t tlen = (size_t)(url.data + url.len - type);
+	size_t tlen = (size_t)(url->data + url->len - type);
 #define IS_TYPE(name) (tlen == strlen(name) && memcmp(type, name, tlen) == 0)
 	if (IS_TYPE("runtimeoptions.v1.Options"))
-		return runtime_options_grouping(value.data, value.data + value.len);
+		return runtime_options_grouping(value->data, value->data + value->len);
 	/* containerd.runc.v1.Options is decoded and checked by the Node shim; other types are ignored there */
 	if (IS_TYPE("containerd.runc.v1.Options"))
 		return FALLBACK;

@@ -52,6 +52,21 @@ int pb_next(const uint8_t **p, const uint8_t *end, struct pb_field *f)
 	return 1;
 }
 
+int pb_strings(const uint8_t *p, const uint8_t *end, struct pb_field *out, unsigned n)
+{
+	struct pb_field f;
+	int r;
+	memset(out, 0, n * sizeof *out);
+	while ((r = pb_next(&p, end, &f)) > 0) {
+		if (f.number > n)
+			continue;
+		if (f.wire != 2)
+			return -1; /* a known field with another wire type: the library's error */
+		out[f.number - 1] = f;
+	}
+	return r;
+}
+
 static void put(struct pb_buf *b, const void *data, size_t n)
 {
 	if (b->overflow || b->n + n > b->cap) {

@@ -16,6 +16,12 @@ struct pb_field {
 /* Reads the field at *p (advancing it): 1, 0 at the end of the message, -1 when malformed. */
 int pb_next(const uint8_t **p, const uint8_t *end, struct pb_field *f);
 
+/*
+ * The last value of each of the length-delimited fields 1..n of a message, in out[0..n-1] (zeroed when
+ * absent; other fields skipped): 0, or -1 when malformed or one of those fields has another wire type.
+ */
+int pb_strings(const uint8_t *p, const uint8_t *end, struct pb_field *out, unsigned n);
+
 /* A bounded output buffer; overflow is sticky. */
 struct pb_buf {
 	uint8_t *p;

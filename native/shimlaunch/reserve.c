@@ -6,12 +6,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include "launch.h"
 #include "pb.h"
@@ -67,26 +66,20 @@ static int status_code(const uint8_t *p, const uint8_t *end, int64_t *code)
 	return r;
 }
 
-static long long now_ms(void)
+/* Sends or receives all n bytes: 0, or -1 with errno (EAGAIN: the socket's timeout passed). */
+static int transfer(int fd, uint8_t *buf, size_t n, int out)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* Waits for `events` on fd until the deadline: 1 ready, 0 timed out, -1 error. */
-static int wait_fd(int fd, short events, long long deadline)
-{
-	for (;;) {
-		long long left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		struct pollfd pfd = { .fd = fd, .events = events };
-		int r = poll(&pfd, 1, (int)left);
+	for (size_t done = 0; done < n;) {
+		ssize_t r = out ? send(fd, buf + done, n - done, MSG_NOSIGNAL) : recv(fd, buf + done, n - done, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
-		return r < 0 ? -1 : r;
+		if (r == 0)
+			errno = ECONNRESET;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
 	}
+	return 0;
 }
 
 int reserve_shim(const char *path, const char *id, int timeout_ms)
@@ -97,75 +90,40 @@ int reserve_shim(const char *path, const char *id, int timeout_ms)
 	if (!flen || strlen(path) >= sizeof sa.sun_path)
 		return RESERVE_SILENT;
 	strcpy(sa.sun_path, path);
-	long long deadline = now_ms() + timeout_ms;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return RESERVE_SILENT;
-	int result = RESERVE_GOING; /* a failed connection or one closed unanswered: a dying or dead shim */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		if (errno != EINPROGRESS && errno != EAGAIN)
-			goto out;
-		/* A full backlog: wait until it takes us. */
-		int w = wait_fd(fd, POLLOUT, deadline);
-		int err = 0;
-		socklen_t len = sizeof err;
-		if (w == 0) {
-			result = RESERVE_SILENT;
-			goto out;
-		}
-		if (w < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err)
-			goto out;
-	}
-	for (size_t sent = 0; sent < flen;) {
-		ssize_t n = send(fd, frame + sent, flen - sent, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			int w = wait_fd(fd, POLLOUT, deadline);
-			if (w == 0)
-				result = RESERVE_SILENT;
-			if (w <= 0)
-				goto out;
-			continue;
-		}
-		if (n <= 0)
-			goto out;
-		sent += (size_t)n;
-	}
+	/* Each step waits at most timeout_ms: a connect while the backlog is full, the send, the answer. */
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	uint8_t in[HEADER_LENGTH + MAX_RESPONSE];
-	size_t got = 0, want = HEADER_LENGTH;
-	while (got < want) {
-		ssize_t n = recv(fd, in + got, want - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			int w = wait_fd(fd, POLLIN, deadline);
-			if (w == 0)
-				result = RESERVE_SILENT;
-			if (w <= 0)
-				goto out;
-			continue;
-		}
-		if (n <= 0)
-			goto out;
-		got += (size_t)n;
-		if (got == HEADER_LENGTH && want == HEADER_LENGTH) {
-			uint32_t len = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
-			uint32_t stream = (uint32_t)in[4] << 24 | (uint32_t)in[5] << 16 | (uint32_t)in[6] << 8 | in[7];
-			if (stream != 1 || in[8] != TYPE_RESPONSE)
-				goto out;
-			if (len > MAX_RESPONSE) {
-				result = RESERVE_SILENT;
-				goto out;
-			}
-			want = HEADER_LENGTH + len;
-		}
-	}
+	uint32_t len = 0;
 	int64_t code;
-	if (status_code(in + HEADER_LENGTH, in + want, &code) < 0)
+	int result;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || transfer(fd, frame, flen, 1) < 0 || transfer(fd, in, HEADER_LENGTH, 0) < 0)
+		goto failed;
+	len = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
+	uint32_t stream = (uint32_t)in[4] << 24 | (uint32_t)in[5] << 16 | (uint32_t)in[6] << 8 | in[7];
+	/* not the answer to our request: not a shim of ours that can be trusted to stay */
+	if (stream != 1 || in[8] != TYPE_RESPONSE) {
+		result = RESERVE_GOING;
+		goto out;
+	}
+	if (len > MAX_RESPONSE) {
+		result = RESERVE_SILENT;
+		goto out;
+	}
+	if (transfer(fd, in + HEADER_LENGTH, len, 0) < 0)
+		goto failed;
+	if (status_code(in + HEADER_LENGTH, in + HEADER_LENGTH + len, &code) < 0)
 		result = RESERVE_SILENT;
 	else
 		result = code == 0 ? RESERVE_OK : code == GRPC_UNAVAILABLE ? RESERVE_GOING : RESERVE_SILENT;
+	goto out;
+failed:
+	/* no answer in time: a shim too busy; a failed or closed connection: a dying or dead shim */
+	result = errno == EAGAIN ? RESERVE_SILENT : RESERVE_GOING;
 out:
 	close(fd);
 	return result;

@@ -124,8 +124,9 @@ describe.skipIf(!root)('shim launcher: start joining a live group shim', () => {
   });
 
   /** An Any of runtimeoptions.v1.Options { config_path = 2; config_body = 3 } (ctr --runtime-config-path, CRI ConfigPath). */
-  function runtimeOptions(o: { path?: string; body?: string }): Uint8Array {
+  function runtimeOptions(o: { path?: string; body?: string; typeUrl?: string }): Uint8Array {
     const w = new BinaryWriter();
+    if (o.typeUrl) w.tag(1, WireType.LengthDelimited).string(o.typeUrl);
     if (o.path) w.tag(2, WireType.LengthDelimited).string(o.path);
     if (o.body) w.tag(3, WireType.LengthDelimited).string(o.body);
     return toBinary(AnySchema, create(AnySchema, { typeUrl: 'runtimeoptions.v1.Options', value: w.finish() }));
@@ -133,7 +134,8 @@ describe.skipIf(!root)('shim launcher: start joining a live group shim', () => {
 
   test('options that group by namespace (a config body): the namespace shim is joined without Node', async () => {
     const { connect } = await groupShim({ group: '.tsrunc-namespace' });
-    const r = await start('c4', { options: runtimeOptions({ body: '{"group": "namespace"}' }) });
+    // (type_url set too, as a CRI options table may: a field the shim does not use)
+    const r = await start('c4', { options: runtimeOptions({ body: '{"group": "namespace"}', typeUrl: 'io.containerd.tsrunc.v1.Options' }) });
     expect(r.rc, r.stderr).toBe(0);
     expect(r.stdout).toBe(`unix://${sockOf('.tsrunc-namespace')}`);
     expect(connect).toHaveBeenCalledOnce();

@@ -3,6 +3,7 @@
 // the kernel writes them (octal escapes for space, tab, newline and backslash only).
 import { describe, expect, it } from 'vitest';
 import { escapeMountField, findCgroup2Mount, mountsAtOrUnder, parseMountInfo, unescapeMountField, type MountInfo } from '../../../src/runtime/cgroups/mountinfo';
+import { seededRandom } from '../../helpers/mutate';
 
 /** The reference: every line parsed, a cgroup2 mount counts unless a later one is on or above it. */
 function referenceCgroup2(text: string): MountInfo | undefined {
@@ -26,13 +27,6 @@ function referenceUnder(text: string, path: string): { id: number; mountPoint: s
     if (mountPoint === path || mountPoint.startsWith(path + '/')) out.push({ id: Number(f[0]), mountPoint });
   }
   return out;
-}
-
-function rng(seed: number) {
-  return (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
 }
 
 const SEGMENTS = ['sys', 'fs', 'cgroup', 'unified', 'run', 'a', 'a b', 'tab\there', 'back\\slash', 'rootfs', 'c1', 'c10'];
@@ -61,7 +55,7 @@ describe('mountinfo scans', () => {
   });
 
   it('findCgroup2Mount decides as the full parse on 3000 random tables', () => {
-    const r = rng(0x6d6f756e);
+    const r = seededRandom(0x6d6f756e);
     let found = 0;
     for (let i = 0; i < 3000; i++) {
       const text = randomTable(r);
@@ -75,7 +69,7 @@ describe('mountinfo scans', () => {
   });
 
   it('mountsAtOrUnder finds what the full parse finds, in order, on 3000 random tables', () => {
-    const r = rng(0x756e6472);
+    const r = seededRandom(0x756e6472);
     let nonEmpty = 0;
     for (let i = 0; i < 3000; i++) {
       const text = randomTable(r);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mutations } from '../../helpers/mutate';
 import { groupOf } from '../../../src/shim/service/cmd-start';
 import { shimSocketAddress, socketPath } from '../../../src/shim/ttrpc/address';
 
@@ -137,28 +138,12 @@ describe('shim launcher: group and socket name', () => {
   });
 
   it('seeded mutations: wherever the launcher decides, it decides as Node does', () => {
-    let seed = 0x5eed;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
     const bases = [
       cfg({ 'io.kubernetes.cri.sandbox-id': 'pod-1', 'io.containerd.runc.v2.group': 'g' }),
       '{"annotations":{"io.kubernetes.cri.sandbox-id":"a","x":[1,2.5e3,{"y":null}]},"z":"\\n"}',
     ];
     const alphabet = '{}[]:,"\\ aeu0123-.+ntfl\u00e9\n';
-    const docs: string[] = [];
-    for (let i = 0; i < 1500; i++) {
-      const chars = [...bases[i % bases.length]!];
-      for (let k = 1 + rand(3); k > 0; k--) {
-        const at = rand(chars.length);
-        const op = rand(3);
-        if (op === 0) chars.splice(at, 1);
-        else if (op === 1) chars.splice(at, 0, alphabet[rand(alphabet.length)]!);
-        else chars[at] = alphabet[rand(alphabet.length)]!;
-      }
-      docs.push(chars.join(''));
-    }
+    const docs = mutations(bases, alphabet, 1500, 0x5eed);
     const got = launcher(docs);
     let decided = 0;
     docs.forEach((d, i) => {

@@ -10,6 +10,7 @@ import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mutations } from '../../helpers/mutate';
 import { shimConfig } from '../../../src/shim/service/options';
 
 const SRC = join(import.meta.dirname, '../../../native/shimlaunch');
@@ -95,25 +96,9 @@ describe('shim launcher: the config file of runtime options', () => {
   });
 
   it('seeded mutations: wherever the launcher decides, it decides as Node does', () => {
-    let seed = 0xc0f1;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
     const bases = ['{"root":"/run/tsrunc-x","group":"namespace"}', '{"group":"sandbox","x":[1,2.5e3,{"y":null}]}'];
     const alphabet = '{}[]:,"\\ /aegmnpsu0123-.\u00e9\n';
-    const docs: string[] = [];
-    for (let i = 0; i < 1500; i++) {
-      const chars = [...bases[i % bases.length]!];
-      for (let k = 1 + rand(3); k > 0; k--) {
-        const at = rand(chars.length);
-        const op = rand(3);
-        if (op === 0) chars.splice(at, 1);
-        else if (op === 1) chars.splice(at, 0, alphabet[rand(alphabet.length)]!);
-        else chars[at] = alphabet[rand(alphabet.length)]!;
-      }
-      docs.push(chars.join(''));
-    }
+    const docs = mutations(bases, alphabet, 1500, 0xc0f1);
     const got = launcher(docs);
     let decided = 0;
     docs.forEach((d, i) => {
