@@ -185,15 +185,17 @@ int cmd_start(const struct flags *f)
 	char *cfg = read_file("config.json", 64 << 20, &len);
 	if (!cfg)
 		return FALLBACK;
-	/* cmd-start.ts's groupOf: the namespace's shim, or the container's sandbox, else the container's own */
+	/* cmd-start.ts's groupOf: the namespace's shim, or the container's sandbox, else the container's own
+	 * (config.json is read either way: one that JSON.parse rejects fails the Node `start`) */
 	const char *group = f->id;
 	size_t glen = strlen(f->id);
+	if (find_group(cfg, len, GROUP_KEYS, &group, &glen) < 0) {
+		free(cfg);
+		return FALLBACK;
+	}
 	if (grouping == GROUP_NAMESPACE) {
 		group = NAMESPACE_GROUP;
 		glen = strlen(NAMESPACE_GROUP);
-	} else if (find_group(cfg, len, GROUP_KEYS, &group, &glen) < 0) {
-		free(cfg);
-		return FALLBACK;
 	}
 
 	char sock[SOCKET_PATH_MAX], address[SOCKET_PATH_MAX + 7], pidfile[SOCKET_PATH_MAX + 4];

@@ -174,5 +174,8 @@ describe.skipIf(!root)('shim launcher: start joining a live group shim', () => {
       runtimeOptions({ path: join(dir, 'missing.json') }),
     ])
       expect((await start('c8', { options })).rc).toBe(127);
+    // A config.json that JSON.parse rejects fails the Node start, whatever the grouping.
+    writeFileSync(join(bundle, 'config.json'), '{"annotations": ');
+    expect((await start('c9', { options: runtimeOptions({ body: '{"group": "namespace"}' }) })).rc).toBe(127);
   });
 });
