@@ -29,7 +29,7 @@ export async function undoJournal(entries: JournalEntry[], opts: UndoOptions): P
   }
   await undoCgroups(entries, opts.warn);
   for (const e of entries) {
-    if (e.op === 'file' && (e.temp || !opts.complete)) removeFileIf(e.path, e.content);
+    if (e.op === 'file' && (e.temp || !opts.complete)) removeFileIf(e.path, e.content, e.temp);
   }
 }
 
@@ -121,15 +121,19 @@ function descendants(pid: number): { pid: number; startTime: number }[] {
   return out;
 }
 
-/** Removes `file` if it is still what we made: a regular file with exactly `content`, or a socket. */
-function removeFileIf(file: string, content: string | undefined): void {
+/**
+ * Removes `file` if it is still what we made: a regular file with exactly `content`, or a socket. A
+ * `temp` file (its name is ours: it holds our pid) may also hold the start of `content`, down to nothing:
+ * create was killed between its open and its write.
+ */
+function removeFileIf(file: string, content: string | undefined, temp = false): void {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(file);
   } catch {
     return;
   }
-  if (content === undefined ? !st.isSocket() : !st.isFile() || st.size !== Buffer.byteLength(content)) return;
+  if (content === undefined ? !st.isSocket() : !st.isFile() || (temp ? st.size > Buffer.byteLength(content) : st.size !== Buffer.byteLength(content))) return;
   if (content !== undefined) {
     let fd: number;
     try {
@@ -138,7 +142,8 @@ function removeFileIf(file: string, content: string | undefined): void {
       return;
     }
     try {
-      if (fs.readFileSync(fd, 'utf8') !== content) return;
+      const text = fs.readFileSync(fd, 'utf8');
+      if (temp ? !content.startsWith(text) : text !== content) return;
     } finally {
       fs.closeSync(fd);
     }
