@@ -31,14 +31,16 @@ int valid_id(const char *id);
 int normalized(const char *path);
 /* SOCKET_DIR/sha256(path.join(address, ns, group)) in out; -1 when the key is not already normalized. */
 int shim_socket_path(const char *address, const char *ns, const char *group, size_t glen, char out[SOCKET_PATH_MAX]);
+/* All of fd or of a file, NUL-terminated (len without it); NULL with errno when unreadable or longer than max (EFBIG). */
+char *read_fd(int fd, size_t max, size_t *len);
 char *read_file(const char *path, size_t max, size_t *len);
 int write_all(int fd, const void *data, size_t n);
 int write_atomic(const char *file, const char *data);
 int can_connect(const char *path);
 int bind_listen(const char *path);
 
-/* The grouping the shim options on stdin ask for (options.c), or FALLBACK. */
-enum { GROUP_SANDBOX = 1, GROUP_NAMESPACE = 2 };
+/* The grouping the shim options on stdin ask for (options.c), FALLBACK, or OPTIONS_UNREADABLE (errno). */
+enum { GROUP_SANDBOX = 1, GROUP_NAMESPACE = 2, OPTIONS_UNREADABLE = 3 };
 int options_grouping(void);
 /* The grouping a config document ({"group", "root"}) asks for, as options.ts's parseConfig reads it, or FALLBACK. */
 int options_config_grouping(const char *json, size_t n);

@@ -18,14 +18,13 @@
 #include "launch.h"
 #include "pb.h"
 
-/* Far more than any options message: a longer one is the Node shim's to judge. */
-#define MAX_OPTIONS (1 << 20)
-#define MAX_CONFIG (1 << 20)
+/* Far more than any options message or config file (as for config.json). */
+#define MAX_OPTIONS (64 << 20)
+#define MAX_CONFIG (64 << 20)
 
 /* What was read from stdin, to be put back for the Node shim (options_restore_stdin). */
-static uint8_t *g_bytes;
+static char *g_bytes;
 static size_t g_len;
-static int g_consumed;
 
 /* No options: containerd leaves stdin at /dev/null when it has none. */
 static int stdin_empty(void)
@@ -38,38 +37,9 @@ static int stdin_empty(void)
 	return S_ISREG(st.st_mode) && st.st_size == 0;
 }
 
-/* All of stdin (a pipe from containerd), at most MAX_OPTIONS bytes; -1 when longer or unreadable. */
-static int read_stdin(void)
-{
-	size_t cap = 4096;
-	g_bytes = malloc(cap);
-	g_consumed = 1;
-	for (;;) {
-		if (!g_bytes)
-			return -1;
-		if (g_len == cap) {
-			if (cap >= MAX_OPTIONS)
-				return -1;
-			cap *= 2;
-			uint8_t *b = realloc(g_bytes, cap);
-			if (!b)
-				return -1;
-			g_bytes = b;
-		}
-		ssize_t r = read(0, g_bytes + g_len, cap - g_len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return 0;
-		g_len += (size_t)r;
-	}
-}
-
 void options_restore_stdin(void)
 {
-	if (!g_consumed)
+	if (!g_bytes)
 		return;
 	/* A memfd holds the bytes as a file (the Node shim reads fd 0 with readFileSync); nothing read: /dev/null. */
 	int fd = g_len ? memfd_create("shim-options", 0) : open("/dev/null", O_RDONLY);
@@ -79,7 +49,8 @@ void options_restore_stdin(void)
 	}
 	if (fd > 0)
 		close(fd);
-	g_consumed = 0;
+	free(g_bytes);
+	g_bytes = NULL;
 }
 
 static int ascii_only(const uint8_t *s, size_t n)
@@ -137,14 +108,15 @@ int options_grouping(void)
 {
 	if (stdin_empty())
 		return GROUP_SANDBOX;
-	if (read_stdin() < 0)
-		return FALLBACK;
+	/* Read in full or not at all: a part of them put back would give the Node shim other options. */
+	if (!(g_bytes = read_fd(0, MAX_OPTIONS, &g_len)))
+		return OPTIONS_UNREADABLE;
 	if (!g_len)
 		return GROUP_SANDBOX;
 	/* google.protobuf.Any { type_url = 1; value = 2 } */
 	struct pb_field fields[2];
 	const struct pb_field *url = &fields[0], *value = &fields[1];
-	if (pb_strings(g_bytes, g_bytes + g_len, fields, 2) < 0 || !ascii_only(url->data, url->len))
+	if (pb_strings((const uint8_t *)g_bytes, (const uint8_t *)g_bytes + g_len, fields, 2) < 0 || !ascii_only(url->data, url->len))
 		return FALLBACK;
 	/* options.ts: no type means no options; the type is the URL's last segment */
 	if (!url->len)

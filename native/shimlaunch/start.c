@@ -181,6 +181,10 @@ int cmd_start(const struct flags *f)
 	int grouping = options_grouping();
 	if (grouping == FALLBACK)
 		return FALLBACK;
+	if (grouping == OPTIONS_UNREADABLE) {
+		fprintf(stderr, "containerd-shim-tsrunc-v2: read the shim options on stdin: %s\n", strerror(errno));
+		return 1;
+	}
 	size_t len;
 	char *cfg = read_file("config.json", 64 << 20, &len);
 	if (!cfg)

@@ -24,28 +24,24 @@ int valid_id(const char *id)
 	return 1;
 }
 
-char *read_file(const char *path, size_t max, size_t *len)
+char *read_fd(int fd, size_t max, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	size_t cap = 8192, n = 0;
 	char *buf = malloc(cap + 1);
 	for (;;) {
 		if (!buf)
-			break;
+			return NULL;
 		if (n == cap) {
 			if (cap >= max) {
 				free(buf);
-				buf = NULL;
-				break;
+				errno = EFBIG;
+				return NULL;
 			}
 			cap *= 2;
 			char *b = realloc(buf, cap + 1);
 			if (!b) {
 				free(buf);
-				buf = NULL;
-				break;
+				return NULL;
 			}
 			buf = b;
 		}
@@ -54,16 +50,23 @@ char *read_file(const char *path, size_t max, size_t *len)
 			continue;
 		if (r < 0) {
 			free(buf);
-			buf = NULL;
-			break;
+			return NULL;
 		}
 		if (r == 0) {
 			buf[n] = 0;
 			*len = n;
-			break;
+			return buf;
 		}
 		n += (size_t)r;
 	}
+}
+
+char *read_file(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *buf = read_fd(fd, max, len);
 	close(fd);
 	return buf;
 }

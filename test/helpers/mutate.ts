@@ -1,5 +1,5 @@
-// Seeded single-character mutations of documents, for differential tests of the shim launcher's C
-// readers against the Node shim (the same inputs every run).
+// Seeded inputs for differential tests (the same inputs every run): a random generator, and single-character
+// mutations of documents (the shim launcher's C readers against the Node shim).
 
 /** A linear congruential generator: rand(n) in [0, n). */
 export function seededRandom(seed: number): (n: number) => number {
