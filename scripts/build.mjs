@@ -23,7 +23,21 @@ const LAZY = [
   { dir: 'src/bundle', name: 'bundles' },
   { dir: 'src/runtime', name: 'native' },
   { dir: 'src/cli', name: 'full' },
+  // The entry's hot calls: each call's action with its operation inlined (CALL_OPS), one file to load.
+  ...readdirSync(join(root, 'src/cli/calls'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => ({ dir: 'src/cli/calls', name: f.slice(0, -3) })),
 ];
+/** The operations a call bundle holds itself rather than loading them from lib/ (scripts: LAZY). */
+const CALL_OPS = {
+  'call-state': ['state'],
+  'call-list': ['state'],
+  'call-start': ['start'],
+  'call-kill': ['signal'],
+  'call-delete': ['delete'],
+  'call-create': ['create'],
+  'call-exec': ['exec'],
+};
 const entries = [
   // lean: the entry of every CLI call may hold only our own small modules (a dependency such as
   // commander, pulled in through one value import, cost each call ~5 ms unnoticed); the build fails instead.
@@ -41,9 +55,13 @@ const entries = [
     src: `${dir}/${name}.ts`,
     out: `dist/lib/${name}.cjs`,
     library: true,
-    // commander's CLI and the operations load other operations (a rare path's own bundle) from lib/ too
-    lazy: dir === 'src/cli' || dir === 'src/runtime/ops' ? './' : undefined,
+    // commander's CLI, the calls and the operations load other operations (a rare path's own bundle)
+    // from lib/ too
+    lazy: dir === 'src/cli' || dir === 'src/cli/calls' || dir === 'src/runtime/ops' ? './' : undefined,
+    inline: CALL_OPS[name],
   })),
+  // The code cache's loader, for the CLI entry's code-cached calls.
+  { src: 'src/cli/fast/code-cache.ts', out: 'dist/lib/code-cache.cjs', library: true },
   // The package's public API (`import { create } from 'tsrunc'`): the runtime library in one file.
   { src: 'src/runtime/index.ts', out: 'dist/index.cjs', library: true },
 ];
@@ -51,28 +69,30 @@ const entries = [
 // The large operation bundles: the CLI entry compiles them with V8's code cache (src/cli/fast/code-cache.ts).
 // delete (22 KB) too: its warm cache spares every function it calls a lazy compile, ~0.9 ms own CPU of
 // its ~4.3 (bench/startup.mjs --own, 60 rounds); start (17 KB) gained nothing and is left out.
-const CODE_CACHED = ['create', 'exec', 'run', 'delete'];
+const CODE_CACHED = ['create', 'exec', 'run', 'delete', 'call-create', 'call-exec', 'call-delete'];
 const CODE_CACHE_SRC = join(root, 'src/cli/fast/code-cache.ts');
 
 /**
  * In a CLI bundle, `import('.../runtime/ops/x')` becomes `require('<dir>x.cjs')` (dir: where lib/ is);
  * in the entry bundle, the CODE_CACHED ones load through their code cache instead.
  */
-const lazyOps = (dir) => ({
+const lazyOps = (dir, inline = []) => ({
   name: 'lazy-ops',
   setup(b) {
-    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime|cli)\/[a-z-]+$|^\.\/[a-z-]+$/ }, (args) => {
+    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime|cli|calls)\/[a-z-]+$|^\.\.?\/[a-z-]+$/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
       const name = args.path.split('/').pop();
-      if (!LAZY.some((l) => l.name === name)) return undefined;
+      if (!LAZY.some((l) => l.name === name) || inline.includes(name)) return undefined;
       // Stored wrapped (see wrapForCodeCache): loadable only through the code cache's loader.
       if (CODE_CACHED.includes(name)) return { path: name, namespace: 'code-cached' };
       return { path: `${dir}${name}.cjs`, external: true };
     });
+    b.onResolve({ filter: /^\.\/lib\/code-cache\.cjs$/ }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /.*/, namespace: 'code-cached' }, (args) => ({
       contents:
         dir === './lib/'
-          ? `module.exports = require(${JSON.stringify(CODE_CACHE_SRC)}).loadLib(${JSON.stringify(args.path)});`
+          ? // the entry: the loader is a file of its own (every call compiles the entry; few need the loader)
+            `module.exports = require("./lib/code-cache.cjs").loadCached(__dirname + ${JSON.stringify(`/lib/${args.path}.cjs`)});`
           : `module.exports = require(${JSON.stringify(CODE_CACHE_SRC)}).loadCached(require("node:path").join(__dirname, ${JSON.stringify(`${dir}${args.path}.cjs`)}));`,
       resolveDir: root,
       loader: 'js',
@@ -136,7 +156,7 @@ mkdirSync(join(root, 'dist/lib'), { recursive: true });
 writeFileSync(join(root, 'dist/package.json'), '{"type":"commonjs"}\n');
 let failed = false;
 const HYDRATE = join(root, 'src/shim/proto/hydrate.ts');
-for (const { src, out, lazy, library, link, lean, proto } of entries) {
+for (const { src, out, lazy, library, link, lean, proto, inline } of entries) {
   if (!existsSync(join(root, src))) {
     console.log(`build: skip ${src} (not present yet)`);
     continue;
@@ -162,7 +182,7 @@ for (const { src, out, lazy, library, link, lean, proto } of entries) {
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
       banner: library ? {} : { js: '#!/usr/bin/env node' },
-      plugins: [...(lazy ? [lazyOps(lazy), noChildProcessForCommander] : []), ...(proto ? [protoHydratePlugin(HYDRATE)] : [])],
+      plugins: [...(lazy ? [lazyOps(lazy, inline), noChildProcessForCommander] : []), ...(proto ? [protoHydratePlugin(HYDRATE)] : [])],
       // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
       supported: { 'dynamic-import': false },
     });

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { warnerFor, type Globals } from '../context';
 import { foregroundConsole } from '../tty';
-import { activationFds } from './create';
+import { activationFds } from './create-args';
+import { exec } from '../../runtime/ops/exec';
 
 export interface ExecFlags {
   process?: string;
@@ -40,10 +41,8 @@ function subCgroup(args: string[]): string | undefined {
   return arg;
 }
 
-
 /** Resolves true when nothing of ours is left running (detached, no terminal of ours being copied). */
 export async function execAction(g: Globals, id: string, command: string[], o: ExecFlags): Promise<boolean> {
-  const { exec } = await import('../../runtime/ops/exec');
   const proc = o.process ? JSON.parse(fs.readFileSync(o.process, 'utf8')) : undefined;
   const terminal = proc ? !!proc.terminal : !!o.tty;
   const console = !terminal ? undefined : o.consoleSocket ? { socketPath: o.consoleSocket } : foregroundConsole();

@@ -1,4 +1,5 @@
 import type { Globals } from '../context';
+import { killInit } from '../../runtime/ops/signal';
 
 export async function killAction(g: Globals, id: string, signal: string | undefined, o: { all?: boolean }): Promise<void> {
   if (o.all) {
@@ -6,7 +7,6 @@ export async function killAction(g: Globals, id: string, signal: string | undefi
     kill(g.root, id, signal, { all: true });
     return;
   }
-  // The init alone (what engines send): a bundle without the cgroup code (~6 KB less to load).
-  const { killInit } = await import('../../runtime/ops/signal');
+  // The init alone (what engines send): no cgroup code to load (~6 KB less).
   killInit(g.root, id, signal);
 }

@@ -1,8 +1,8 @@
 import type { Globals } from '../context';
 import { out } from '../output';
+import { list } from '../../runtime/ops/state';
 
 export async function listAction(g: Globals, o: { format: string; quiet?: boolean }): Promise<void> {
-  const { list } = await import('../../runtime/ops/state');
   const all = list(g.root);
   if (o.quiet) out(all.map((c) => c.id + '\n').join(''));
   else if (o.format === 'json') out(JSON.stringify(all) + '\n');

@@ -1,6 +1,6 @@
 import type { Globals } from '../context';
+import { start } from '../../runtime/ops/start';
 
 export async function startAction(g: Globals, id: string): Promise<void> {
-  const { start } = await import('../../runtime/ops/start');
   await start(g.root, id);
 }

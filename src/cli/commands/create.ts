@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import { count, type Wrap } from './index';
-import { createAction, type CreateFlags } from '../actions/create';
+import type { CreateFlags } from '../actions/create-args';
 
 export function createOptions(cmd: Command): Command {
   return cmd
@@ -16,6 +16,10 @@ export function createOptions(cmd: Command): Command {
 
 export function registerCreate(program: Command, wrap: Wrap): void {
   createOptions(program.command('create').description('create a container').argument('<container-id>')).action(
-    wrap('create', (id: string, o: CreateFlags, cmd: Command) => createAction(globals(cmd), id, o)),
+    wrap('create', (id: string, o: CreateFlags, cmd: Command) =>
+      loadCall().then(({ createAction }) => createAction(globals(cmd), id, o))),
   );
 }
+
+/** The action, from the call's own bundle (dist/lib/call-create.cjs, which the fast entry loads too). */
+const loadCall = () => import('../calls/call-create');

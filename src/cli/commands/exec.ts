@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import { count, type Wrap } from './index';
-import { execAction, type ExecFlags } from '../actions/exec';
+import type { ExecFlags } from '../actions/exec';
 
 const collect = (v: string, all: string[]) => [...all, v];
 
@@ -29,5 +29,9 @@ export function registerExec(program: Command, wrap: Wrap): void {
     .option('--process-label <label>', 'SELinux label for the process (default: the container\'s)')
     .allowUnknownOption(false)
     .passThroughOptions()
-    .action(wrap('exec', (id: string, command: string[], o: ExecFlags, cmd: Command) => execAction(globals(cmd), id, command, o)));
+    .action(wrap('exec', (id: string, command: string[], o: ExecFlags, cmd: Command) =>
+      loadCall().then(({ execAction }) => execAction(globals(cmd), id, command, o))));
 }
+
+/** The action, from the call's own bundle (dist/lib/call-exec.cjs, which the fast entry loads too). */
+const loadCall = () => import('../calls/call-exec');

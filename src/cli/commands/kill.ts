@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import type { Wrap } from './index';
-import { killAction } from '../actions/kill';
 
 export function registerKill(program: Command, wrap: Wrap): void {
   program
@@ -11,6 +10,10 @@ export function registerKill(program: Command, wrap: Wrap): void {
     .argument('[signal]')
     .option('-a, --all', 'signal every process of the container')
     .action(
-      wrap('kill', (id: string, signal: string | undefined, o: { all?: boolean }, cmd: Command) => killAction(globals(cmd), id, signal, o)),
+      wrap('kill', (id: string, signal: string | undefined, o: { all?: boolean }, cmd: Command) =>
+        loadCall().then(({ killAction }) => killAction(globals(cmd), id, signal, o))),
     );
 }
+
+/** The action, from the call's own bundle (dist/lib/call-kill.cjs, which the fast entry loads too). */
+const loadCall = () => import('../calls/call-kill');

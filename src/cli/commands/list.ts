@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { globals } from '../context';
 import type { Wrap } from './index';
-import { listAction } from '../actions/list';
 
 export function registerList(program: Command, wrap: Wrap): void {
   program
@@ -10,5 +9,9 @@ export function registerList(program: Command, wrap: Wrap): void {
     .description('list containers')
     .option('-f, --format <format>', 'table or json', 'table')
     .option('-q, --quiet', 'print only the ids')
-    .action(wrap('list', (o: { format: string; quiet?: boolean }, cmd: Command) => listAction(globals(cmd), o)));
+    .action(wrap('list', (o: { format: string; quiet?: boolean }, cmd: Command) =>
+      loadCall().then(({ listAction }) => listAction(globals(cmd), o))));
 }
+
+/** The action, from the call's own bundle (dist/lib/call-list.cjs, which the fast entry loads too). */
+const loadCall = () => import('../calls/call-list');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createOptions } from './create';
-import { createArgs, type CreateFlags } from '../actions/create';
+import { createArgs, type CreateFlags } from '../actions/create-args';
 import type { Wrap } from './index';
 import { foregroundConsole } from '../tty';
 import { globals, warnerFor } from '../context';

@@ -61,8 +61,3 @@ function writeWarm(file: string, script: vm.Script): void {
     }
   }
 }
-
-/** dist/lib/<name>.cjs through its code cache (__dirname: dist/, where the CLI bundle is). */
-export function loadLib(name: string): unknown {
-  return loadCached(path.join(__dirname, 'lib', `${name}.cjs`));
-}

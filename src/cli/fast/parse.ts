@@ -1,4 +1,5 @@
 import type { RawGlobals } from '../context';
+import { flag, GLOBALS, val, type Opt } from './options';
 
 /**
  * A parser for the calls engines make on every container (state, start, kill, delete, list, create,
@@ -14,14 +15,6 @@ export interface FastCall {
   opts: Record<string, unknown>;
 }
 
-/** key: where the value goes; value: takes an argument; set: the value of a flag; repeat: collects. */
-interface Opt {
-  key: string;
-  value?: boolean;
-  set?: boolean;
-  repeat?: boolean;
-}
-
 interface Spec {
   min: number;
   max: number;
@@ -30,18 +23,6 @@ interface Spec {
   /** Options only before the first operand (commander's passThroughOptions). */
   passThrough?: boolean;
 }
-
-const val = (key: string): Opt => ({ key, value: true });
-const flag = (key: string, set = true): Opt => ({ key, set });
-
-const GLOBALS: Record<string, Opt> = {
-  '--root': val('root'),
-  '--log': val('log'),
-  '--log-format': val('logFormat'),
-  '--debug': flag('debug'),
-  '--rootless': val('rootless'),
-  '--criu': val('criu'),
-};
 
 const ID_ONLY: Spec = { min: 1, max: 1, opts: {} };
 const LIST: Spec = {
