@@ -29,10 +29,24 @@ export interface Native {
   openat2(dirfd: number, path: string, flags: number, resolve: number): number;
   /** f_type of fstatfs(2). */
   fstatfsType(fd: number): number;
+  /**
+   * A state directory `name` below `root`, opened without following a symlink, its exclusive flock tried
+   * without waiting; `current`: locked and still root's entry of that name. Undefined: root or directory absent.
+   */
+  openStateDir(root: string, name: string): OpenedStateDir | undefined;
   /** rm -rf of `name` below `dirfd` through directory fds: never follows a symlink, never crosses a mount. */
   removeTreeAt(dirfd: number, name: string): void;
   mount?(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount?(target: string, flags: number): void;
+}
+
+export interface OpenedStateDir {
+  fd: number;
+  ino: number;
+  root: { mode: number; uid: number };
+  dir: { mode: number; uid: number };
+  locked: boolean;
+  current: boolean;
 }
 
 let rootDir: string | undefined;

@@ -197,6 +197,15 @@ describe('state.json is untrusted', () => {
       const bundle = makeBundle({ args: ['true'] });
       expect((await tsrunc(['create', '--bundle', bundle.dir, uniqueId('wr')], { root })).code).not.toBe(0);
     }
+    // a root others can write or someone else owns, around a container directory that is ours
+    for (const [mode, uid] of [[0o777, 0], [0o700, NOBODY]] as const) {
+      const root = stateRoot(mode, uid);
+      const id = uniqueId('wr');
+      forgeState(root, id, victim.path, [victim.dir]);
+      const r = await tsrunc(['delete', '--force', id], { root });
+      expect(r.code, `delete --force in a root of mode ${mode.toString(8)} uid ${uid}`).not.toBe(0);
+      expect(r.stderr).toContain(`state root ${root}`);
+    }
     // a private root, but a container directory others can write
     const root = stateRoot(0o700);
     const id = uniqueId('wr');

@@ -16,7 +16,7 @@ import { validateId } from '../state/id';
 import type { ContainerRecord } from '../state/record';
 import { processStartTime } from '../state/status';
 import { isoTime } from '../state/iso-time';
-import { crashPoint, type Journal } from '../state/journal';
+import { crashPoint, startJournal, type Journal } from '../state/journal';
 import { StateStore, type LockedDir } from '../state/store';
 import { ociState } from './state';
 import { connectSeccompListener, processState, SECCOMP_LISTENER_SYNC } from './seccomp-listener';
@@ -69,7 +69,7 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
   const store = new StateStore(opts.root);
   // Write-ahead: from here on, everything made on the host is first recorded in dir.journal.
   const dir = await store.createDir(opts.id);
-  const journal = dir.journal!;
+  const journal = startJournal(dir);
   crashPoint('state-dir');
   let cgroup: Cgroup | undefined;
   let session: HelperSession | undefined;

@@ -11,6 +11,7 @@ import { RuntimeError } from '../errors';
 import type { CgroupMkdirObserver } from '../cgroups/manager';
 import { checkCgroupPath } from '../cgroups/path';
 import { processStartTime } from './status';
+import type { LockedDir } from './store';
 
 export const JOURNAL_FILE = 'journal';
 
@@ -36,6 +37,17 @@ export type JournalEntry =
    * that never outlives the operation, removed even from a complete container.
    */
   | { op: 'file'; path: string; content?: string; temp?: boolean };
+
+/** Begins the write-ahead journal of a directory createDir just made; the directory goes if it cannot. */
+export function startJournal(dir: LockedDir): Journal {
+  try {
+    dir.journal = Journal.create(dir.path);
+  } catch (err) {
+    dir.remove();
+    throw err;
+  }
+  return dir.journal;
+}
 
 /** An append-only journal, open for writing. */
 export class Journal {

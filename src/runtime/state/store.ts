@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors';
-import { native } from '../native';
+import { native, type OpenedStateDir } from '../native';
 import { validateId } from './id';
-import { Journal } from './journal';
+import type { Journal } from './journal';
 import type { ContainerRecord } from './record';
 
 export const START_SOCKET = 'start.sock';
@@ -14,9 +14,9 @@ const STATE_FILE = 'state.json';
  * journal) decide what tsrunc kills and removes, and a subdirectory swapped for a symlink could redirect
  * a removal (issue 13).
  */
-export function checkPrivate(st: fs.Stats, what: string, where: string): void {
+export function checkPrivate(st: { mode: number; uid: number }, what: string, where: string): void {
   const euid = process.geteuid?.() ?? 0;
-  if (!st.isDirectory()) throw new RuntimeError(`${what} ${where} is not a directory`);
+  if ((st.mode & fs.constants.S_IFMT) !== fs.constants.S_IFDIR) throw new RuntimeError(`${what} ${where} is not a directory`);
   if (st.uid !== euid) throw new RuntimeError(`${what} ${where} is owned by uid ${st.uid}, not by us (uid ${euid}): refusing to use it`);
   if (st.mode & 0o022) {
     throw new RuntimeError(`${what} ${where} is writable by group or others (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): refusing to use it`);
@@ -52,8 +52,9 @@ export class StateStore {
   }
 
   /**
-   * Makes the container's directory, locked, with its write-ahead journal started (state/journal.ts):
-   * the directory is the first thing create makes, the journal lists everything after it.
+   * Makes the container's directory, locked: the first thing create makes (its journal, begun next by
+   * startJournal in state/journal.ts, lists everything after it; kept out of here because every other
+   * call loads this module).
    */
   async createDir(id: string): Promise<LockedDir> {
     this.ensureRoot();
@@ -64,14 +65,7 @@ export class StateStore {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError(`container with id ${id} already exists`);
       throw err;
     }
-    const locked = await LockedDir.open(this.root, dir, id);
-    try {
-      locked.journal = Journal.create(dir);
-    } catch (err) {
-      locked.remove();
-      throw err;
-    }
-    return locked;
+    return LockedDir.open(this.root, dir, id);
   }
 
   /**
@@ -94,6 +88,40 @@ export class StateStore {
    */
   async lockAny(id: string): Promise<LockedDir | undefined> {
     const dir = this.dir(id);
+    let opened: OpenedStateDir | undefined;
+    try {
+      opened = native().openStateDir(this.root, id);
+    } catch {
+      // Neither there nor absent (a root that is a file, a directory that is a symlink, EACCES...): the
+      // walk through Node's fs names the problem as every other command does.
+      return this.lockAnyByPath(id, dir);
+    }
+    if (!opened) return undefined;
+    let locked: LockedDir;
+    try {
+      checkPrivate(opened.root, 'state root', this.root);
+      checkPrivate(opened.dir, 'state directory', dir);
+      locked = new LockedDir(this.root, dir, id, opened.fd, opened.ino);
+    } catch (err) {
+      fs.closeSync(opened.fd);
+      throw err;
+    }
+    if (opened.current) return locked;
+    if (opened.locked) {
+      locked.release(); // removed (or replaced) just before we locked it
+      return undefined;
+    }
+    try {
+      await native().flockWait(opened.fd, true);
+    } catch (err) {
+      locked.release();
+      throw err;
+    }
+    return this.stillCurrent(locked);
+  }
+
+  /** lockAny through Node's fs: the same checks, with Node's error messages. */
+  private async lockAnyByPath(id: string, dir: string): Promise<LockedDir | undefined> {
     if (!this.checkRoot()) return undefined;
     let locked: LockedDir;
     try {
@@ -102,8 +130,12 @@ export class StateStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    // A concurrent delete may have removed it while we waited for the lock (and a create made it anew).
-    const now = fs.statSync(dir, { throwIfNoEntry: false });
+    return this.stillCurrent(locked);
+  }
+
+  /** A concurrent delete may have removed the directory while we waited for the lock (and a create made it anew). */
+  private stillCurrent(locked: LockedDir): LockedDir | undefined {
+    const now = fs.statSync(locked.path, { throwIfNoEntry: false });
     if (!now || now.ino !== locked.ino) {
       locked.release();
       return undefined;
@@ -146,7 +178,7 @@ export class LockedDir {
   /** The write-ahead journal, open while create runs. */
   journal?: Journal;
 
-  private constructor(
+  constructor(
     readonly root: string,
     readonly path: string,
     readonly id: string,
