@@ -6,7 +6,7 @@ import { build, transform } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { protoHydratePlugin } from './lib/proto-hydrate.mjs';
 
@@ -22,6 +22,8 @@ const LAZY = [
   { dir: 'src/bundle', name: 'images' },
   { dir: 'src/bundle', name: 'bundles' },
   { dir: 'src/runtime', name: 'native' },
+  // the paused check (cgroup code): `start` needs it only to word its error
+  { dir: 'src/runtime/state', name: 'container-status' },
   { dir: 'src/cli', name: 'full' },
   // The entry's hot calls: each call's action with its operation inlined (CALL_OPS), one file to load.
   ...readdirSync(join(root, 'src/cli/calls'))
@@ -79,7 +81,7 @@ const CODE_CACHE_SRC = join(root, 'src/cli/fast/code-cache.ts');
 const lazyOps = (dir, inline = []) => ({
   name: 'lazy-ops',
   setup(b) {
-    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime|cli|calls)\/[a-z-]+$|^\.\.?\/[a-z-]+$/ }, (args) => {
+    b.onResolve({ filter: /\/(runtime\/ops|bundle|runtime|cli|calls|state)\/[a-z-]+$|^\.\.?\/[a-z-]+$/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
       const name = args.path.split('/').pop();
       if (!LAZY.some((l) => l.name === name) || inline.includes(name)) return undefined;
@@ -182,6 +184,8 @@ for (const { src, out, lazy, library, link, lean, proto, inline } of entries) {
       // Sources use __dirname when it exists (src/runtime/native.ts); import.meta stays empty in CommonJS.
       logOverride: { 'empty-import-meta': 'silent' },
       banner: library ? {} : { js: '#!/usr/bin/env node' },
+      // where the package root is from this bundle (src/runtime/native.ts: packageRoot)
+      define: { TSRUNC_PACKAGE_UP: JSON.stringify(relative(dirname(join(root, out)), root) || '.') },
       plugins: [...(lazy ? [lazyOps(lazy, inline), noChildProcessForCommander] : []), ...(proto ? [protoHydratePlugin(HYDRATE)] : [])],
       // import() of a lib file must stay a plain require: the ESM loader costs tens of ms to start.
       supported: { 'dynamic-import': false },

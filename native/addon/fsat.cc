@@ -94,15 +94,23 @@ static int RemoveAt(int parent, const char* name, int depth) {
   return -1;
 }
 
-// removeTreeAt(dirfd, name): rm -rf of dirfd/name that neither follows symlinks nor crosses mounts.
+// removeTreeAt(dir, name): rm -rf of dir/name that neither follows symlinks nor crosses mounts; dir is
+// an fd or a path (opened here: a CLI delete then needs no fs.openSync, compiled on first use).
 static Napi::Value RemoveTreeAt(const Napi::CallbackInfo& info) {
-  int parent = info[0].As<Napi::Number>().Int32Value();
   std::string name = info[1].As<Napi::String>().Utf8Value();
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
     errno = EINVAL;
     return ThrowErrno(info.Env(), ("remove " + name).c_str());
   }
-  if (RemoveAt(parent, name.c_str(), 0) < 0) return ThrowErrno(info.Env(), ("remove " + name).c_str());
+  bool byPath = info[0].IsString();
+  int parent = byPath ? open(info[0].As<Napi::String>().Utf8Value().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                      : info[0].As<Napi::Number>().Int32Value();
+  if (parent < 0) return ThrowErrno(info.Env(), ("remove " + name).c_str());
+  int rc = RemoveAt(parent, name.c_str(), 0);
+  int saved = errno;
+  if (byPath) close(parent);
+  errno = saved;
+  if (rc < 0) return ThrowErrno(info.Env(), ("remove " + name).c_str());
   return info.Env().Undefined();
 }
 

@@ -142,6 +142,24 @@ describe('create and start', () => {
     expect(readFileSync(join(host, 'runs'), 'utf8')).toBe('x\n');
     await tsruncOk(['delete', id]);
   });
+
+  it('start of a running, paused or stopped container fails and names its state', async () => {
+    const { id } = await createOk(['sleep', '1000']);
+    await tsruncOk(['start', id]);
+    const startError = async () => {
+      const r = await tsrunc(['start', id]);
+      expect(r.code).not.toBe(0);
+      return r.stderr.trim();
+    };
+    expect(await startError()).toBe('tsrunc: start: cannot start an already running container');
+    await tsruncOk(['pause', id]);
+    expect(await startError()).toBe('tsrunc: start: cannot start an already paused container');
+    await tsruncOk(['resume', id]);
+    await tsruncOk(['kill', id, 'KILL']);
+    await waitForStatus(id, 'stopped');
+    expect(await startError()).toBe('tsrunc: start: cannot start a container that has stopped');
+    await tsruncOk(['delete', id]);
+  });
 });
 
 describe('kill', () => {

@@ -1,7 +1,7 @@
 import { RuntimeError } from '../errors';
 import { runHooksCollecting } from '../hooks';
 import { readJournal } from '../state/journal';
-import { containerStatus } from '../state/status';
+import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
 import { undoJournal } from '../state/undo';
 import { removeContainerCgroup, removeDefaultCgroupOf } from './record-cgroup';

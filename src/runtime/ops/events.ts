@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RuntimeError } from '../errors';
 import { statsJson, type Stats } from '../cgroups/stats';
-import { containerStatus } from '../state/status';
+import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
 import { recordCgroup } from './container-cgroup';
 

@@ -6,7 +6,7 @@ import { HelperSession } from '../helper';
 import { native } from '../native';
 import { buildExecPlan } from '../plan/build-exec';
 import { Msg } from '../plan/ops';
-import { containerStatus } from '../state/status';
+import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
 import { type ConsoleTarget, openConsole } from './console';
 import { recordCgroup } from './container-cgroup';

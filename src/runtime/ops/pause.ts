@@ -1,5 +1,5 @@
 import { RuntimeError } from '../errors';
-import { containerStatus } from '../state/status';
+import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
 import { recordCgroup } from './container-cgroup';
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { RuntimeError } from '../errors';
-import { containerStatus } from '../state/status';
+import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
 import { recordCgroup } from './container-cgroup';
 

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import { RuntimeError } from '../errors';
 import { isHookFailure, runHooks } from '../hooks';
 import { native } from '../native';
-import { containerStatus } from '../state/status';
+import { lifecycleStatus } from '../state/status';
 import { StateStore } from '../state/store';
 import { ociState } from './state';
+
+const GO = new Uint8Array([0x73]); // 's'
 
 /** `start`: release the created init into the user's program, exactly once. */
 export async function start(root: string, id: string): Promise<void> {
@@ -13,9 +15,12 @@ export async function start(root: string, id: string): Promise<void> {
   let destroyed = false;
   try {
     const record = dir.read();
-    const status = containerStatus(record, dir.path);
+    const status = lifecycleStatus(record, dir.path);
     if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
-    if (status !== 'created') throw new RuntimeError(`cannot start an already ${status} container`);
+    if (status !== 'created') {
+      const { containerStatus } = await import('../state/container-status');
+      throw new RuntimeError(`cannot start an already ${containerStatus(record, dir.path)} container`);
+    }
     try {
       await releaseInit(dir.path, dir.fd);
     } catch (err) {
@@ -54,7 +59,7 @@ async function releaseInit(dirPath: string, dirFd: number): Promise<void> {
   try {
     // Gone before the program runs: `state` says running from here on.
     unlinkIfPresent(`${dirPath}/start.sock`);
-    native().sendMsg(conn, Buffer.from('s'));
+    native().sendMsg(conn, GO); // (a Buffer.from here compiled Buffer's string path first: ~0.1 ms)
     let reply = '';
     for (;;) {
       const msg = native().recvMsg(conn);

@@ -1,5 +1,5 @@
 import type { ContainerRecord, Status } from '../state/record';
-import { containerStatus } from '../state/status';
+import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
 
 /** The OCI state (runtime.md "State"), as hooks and seccomp listeners receive it. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { LinuxResources } from '../cgroups/types';
 import { resourceWrites } from '../cgroups/resources';
 import { RuntimeError } from '../errors';
-import { containerStatus } from '../state/status';
+import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
 import { recordCgroup } from './container-cgroup';
 

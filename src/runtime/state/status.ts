@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroupFrozen } from '../cgroups/fsutil';
-import { cgroupDir } from '../cgroups/path';
-import type { ContainerRecord, Status } from './record';
+import type { ContainerRecord } from './record';
 import { START_SOCKET } from './store';
 
 /** Start time of a live (non-zombie) process in clock ticks, or null when there is none. */
@@ -24,11 +22,13 @@ export function initGone(record: ContainerRecord): boolean {
   return record.pid <= 0 || processStartTime(record.pid) !== record.pidStartTime;
 }
 
-/** The status is derived from the init process itself, never trusted from disk. */
-export function containerStatus(record: ContainerRecord, dir: string): Status {
+/**
+ * The status as far as the init process and the start socket tell it, derived from the process itself,
+ * never trusted from disk: `started` is running or paused (container-status.ts reads which from the
+ * cgroup; `start` needs that only for its error message, and leaves the cgroup code out of its bundle).
+ */
+export function lifecycleStatus(record: ContainerRecord, dir: string): 'stopped' | 'created' | 'started' {
   if (initGone(record)) return 'stopped';
   if (fs.existsSync(path.join(dir, START_SOCKET))) return 'created';
-  // state.json is untrusted: cgroupDir checks the path, readCgroupFile opens beneath the cgroup2 mount
-  if (record.cgroupPath && cgroupFrozen(cgroupDir(record.cgroupPath))) return 'paused';
-  return 'running';
+  return 'started';
 }

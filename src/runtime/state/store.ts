@@ -233,12 +233,7 @@ export class LockedDir {
    */
   remove(): void {
     try {
-      const rootFd = fs.openSync(this.root, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-      try {
-        native().removeTreeAt(rootFd, path.basename(this.path));
-      } finally {
-        fs.closeSync(rootFd);
-      }
+      native().removeTreeAt(this.root, path.basename(this.path));
     } finally {
       this.release();
     }
