@@ -23,6 +23,10 @@ export function enterBenchNamespace(scriptUrl) {
     const m = spawnSync('mount', ['-t', 'cgroup2', 'cgroup2', '/sys/fs/cgroup'], { stdio: 'inherit' });
     if (m.status !== 0) throw new Error('cannot mount cgroup2 on /sys/fs/cgroup in the private namespace');
   }
+  // The runtimes' state roots (/run/...) on tmpfs, as on a host (Debian's /run is tmpfs): here /run is
+  // ext4, where a delete's unlinks and rmdir cost ~0.5 ms of journal work that no production host pays.
+  const t = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'tsrunc-bench-run', '/run'], { stdio: 'inherit' });
+  if (t.status !== 0) throw new Error('cannot mount a tmpfs on /run in the private namespace');
 }
 
 function cgroup2At(path) {
