@@ -16,6 +16,8 @@ export interface TsruncOptions {
   timeout?: number;
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Another build's CLI entry (a copy of dist/); default: this checkout's. */
+  cjs?: string;
 }
 
 export interface TsruncResult {
@@ -27,7 +29,7 @@ export interface TsruncResult {
 }
 
 export function tsruncArgv(args: string[], opts: TsruncOptions = {}): string[] {
-  return [TSRUNC_CJS, '--root', opts.root ?? testRoot(), ...(opts.globalArgs ?? []), ...args];
+  return [opts.cjs ?? TSRUNC_CJS, '--root', opts.root ?? testRoot(), ...(opts.globalArgs ?? []), ...args];
 }
 
 let ioCounter = 0;

@@ -3,6 +3,7 @@ import { warnerFor, type Globals } from '../context';
 import { foregroundConsole } from '../tty';
 import { activationFds } from './create-args';
 import { exec } from '../../runtime/ops/exec';
+import { markRepresentative } from '../fast/warm-mark';
 
 export interface ExecFlags {
   process?: string;
@@ -77,5 +78,6 @@ export async function execAction(g: Globals, id: string, command: string[], o: E
     warn: warnerFor(g, 'exec'),
   });
   process.exitCode = status;
+  markRepresentative();
   return !!o.detach && !out;
 }

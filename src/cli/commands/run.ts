@@ -4,6 +4,7 @@ import { createArgs, type CreateFlags } from '../actions/create-args';
 import type { Wrap } from './index';
 import { foregroundConsole } from '../tty';
 import { globals, warnerFor } from '../context';
+import { markRepresentative } from '../fast/warm-mark';
 
 export function registerRun(program: Command, wrap: Wrap): void {
   createOptions(program.command('run').description('create and start a container').argument('<container-id>'))
@@ -19,6 +20,7 @@ export function registerRun(program: Command, wrap: Wrap): void {
         if (!args.console && !o.detach) args.console = foregroundConsole();
         const status = await run({ ...args, detach: o.detach, keep: o.keep, noSubreaper: !o.subreaper, warn: warnerFor(g, 'run') });
         process.exitCode = status;
+        markRepresentative();
       }),
     );
 }

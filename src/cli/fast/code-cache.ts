@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { isRepresentative } from './warm-mark';
 
 /**
  * Loading a large operation bundle (create, exec, run: 85-135 KB) is mostly V8 compiling it. The CLI
@@ -8,7 +9,8 @@ import vm from 'node:vm';
  * - `x.cjs.cache`, made by the build (this same function with `produce`), holds only what loading the
  *   bundle compiles: its top level. V8 compiles every function lazily, on its first call.
  * - `x.cjs.warm-cache` holds everything a successful call compiled (twice the code: create ~5 ms less
- *   CPU than with the build's cache). The first call that exits 0 writes it, once, like Python's
+ *   CPU than with the build's cache). The first call that exits 0 having run its operation's whole path
+ *   (warm-mark.ts: not a delete --force of nothing) writes it, once, like Python's
  *   __pycache__: only when lib/ is ours (euid) and writable, atomically (rename); else the build's cache
  *   stays in use. The build removes dist/, so a rebuilt bundle never meets an old cache.
  * A cache that V8 rejects (other Node version or V8 flags) only costs the normal compile; a rejected warm
@@ -40,7 +42,7 @@ export function loadCached(file: string, produce = false): unknown {
   const requireHere = (id: string) => require(id.startsWith('./') ? path.join(dir, id) : id);
   wrapper.call(module.exports, module.exports, requireHere, module, file, dir);
   if (produce) fs.writeFileSync(file + '.cache', script.createCachedData());
-  else if (!warm || script.cachedDataRejected) process.once('exit', (code) => code === 0 && writeWarm(file, script));
+  else if (!warm || script.cachedDataRejected) process.once('exit', (code) => code === 0 && isRepresentative() && writeWarm(file, script));
   return module.exports;
 }
 

@@ -1,14 +1,17 @@
-// The warm code cache (src/cli/fast/code-cache.ts): written once, after a call that exits 0, only into a
-// directory that is ours and not writable by group or others; then used.
+// The warm code cache (src/cli/fast/code-cache.ts): written once, after a call that exits 0 having run its
+// whole path (src/cli/fast/warm-mark.ts), only into a directory that is ours and not writable by group or
+// others; then used.
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import { loadCached } from '../../../src/cli/fast/code-cache';
+import { markRepresentative } from '../../../src/cli/fast/warm-mark';
 
 const dirs: string[] = [];
 afterEach(() => {
   vi.restoreAllMocks();
+  delete (globalThis as Record<symbol, unknown>)[Symbol.for('tsrunc.code-cache.representative')];
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -40,6 +43,7 @@ it('a call that exits 0 writes the warm cache, which the next load uses (no new 
   const { file, exports, onExit } = load();
   expect(exports.answer(21)).toBe(42);
   expect(onExit).toBeDefined();
+  markRepresentative();
   onExit!(0);
   expect(existsSync(file + '.warm-cache')).toBe(true);
   const again = loadWith(file);
@@ -49,12 +53,20 @@ it('a call that exits 0 writes the warm cache, which the next load uses (no new 
 
 it('a failing call writes nothing', () => {
   const { file, onExit } = load();
+  markRepresentative();
   onExit!(1);
+  expect(existsSync(file + '.warm-cache')).toBe(false);
+});
+
+it('a call that exits 0 without running its whole path (delete --force of nothing) writes nothing', () => {
+  const { file, onExit } = load();
+  onExit!(0);
   expect(existsSync(file + '.warm-cache')).toBe(false);
 });
 
 it('nothing is written into a directory that group or others can write', () => {
   const { file, onExit } = load(0o775);
+  markRepresentative();
   onExit!(0);
   expect(existsSync(file + '.warm-cache')).toBe(false);
 });
@@ -69,6 +81,7 @@ it('a warm cache V8 rejects (here: not V8 data) is written again', () => {
   const { exports, onExit } = loadWith(file);
   expect(exports.answer(3)).toBe(9);
   expect(onExit).toBeDefined();
+  markRepresentative();
   onExit!(0);
   expect(readFileSync(file + '.warm-cache', 'utf8')).not.toBe('garbage');
 });
