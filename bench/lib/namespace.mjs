@@ -24,7 +24,7 @@ export function enterBenchNamespace(scriptUrl) {
     if (m.status !== 0) throw new Error('cannot mount cgroup2 on /sys/fs/cgroup in the private namespace');
   }
   // The runtimes' state roots (/run/...) on tmpfs, as on a host (Debian's /run is tmpfs): here /run is
-  // ext4, where a delete's unlinks and rmdir cost ~0.5 ms of journal work that no production host pays.
+  // ext4, where a delete's unlinks and rmdir cost ~0.6 ms of journal work that no production host pays.
   const t = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'tsrunc-bench-run', '/run'], { stdio: 'inherit' });
   if (t.status !== 0) throw new Error('cannot mount a tmpfs on /run in the private namespace');
 }

@@ -94,21 +94,19 @@ static int RemoveAt(int parent, const char* name, int depth) {
   return -1;
 }
 
-// removeTreeAt(dir, name): rm -rf of dir/name that neither follows symlinks nor crosses mounts; dir is
-// an fd or a path (opened here: a CLI delete then needs no fs.openSync, compiled on first use).
+// removeTreeAt(parent, name): rm -rf of parent/name that neither follows symlinks nor crosses mounts.
+// parent is a path, opened here (a CLI delete then needs no fs.openSync, compiled on first use).
 static Napi::Value RemoveTreeAt(const Napi::CallbackInfo& info) {
   std::string name = info[1].As<Napi::String>().Utf8Value();
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
     errno = EINVAL;
     return ThrowErrno(info.Env(), ("remove " + name).c_str());
   }
-  bool byPath = info[0].IsString();
-  int parent = byPath ? open(info[0].As<Napi::String>().Utf8Value().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                      : info[0].As<Napi::Number>().Int32Value();
+  int parent = open(info[0].As<Napi::String>().Utf8Value().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (parent < 0) return ThrowErrno(info.Env(), ("remove " + name).c_str());
   int rc = RemoveAt(parent, name.c_str(), 0);
   int saved = errno;
-  if (byPath) close(parent);
+  close(parent);
   errno = saved;
   if (rc < 0) return ThrowErrno(info.Env(), ("remove " + name).c_str());
   return info.Env().Undefined();

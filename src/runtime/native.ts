@@ -34,8 +34,8 @@ export interface Native {
    * without waiting; `current`: locked and still root's entry of that name. Undefined: root or directory absent.
    */
   openStateDir(root: string, name: string): OpenedStateDir | undefined;
-  /** rm -rf of `name` below `dir` (an fd or a path) through directory fds: never follows a symlink, never crosses a mount. */
-  removeTreeAt(dir: number | string, name: string): void;
+  /** rm -rf of `name` below the directory `parent` through directory fds: never follows a symlink, never crosses a mount. */
+  removeTreeAt(parent: string, name: string): void;
   mount?(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount?(target: string, flags: number): void;
 }
