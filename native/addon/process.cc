@@ -1,5 +1,6 @@
-// Processes by pidfd: open, signal, reap; and becoming a child subreaper.
+// Processes by pidfd: open, signal, reap; becoming a child subreaper; a user's name.
 #include "addon.h"
+#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -53,7 +54,21 @@ static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// userName(uid) -> its passwd name, or undefined when it has none
+static Napi::Value UserName(const Napi::CallbackInfo& info) {
+  uid_t uid = info[0].As<Napi::Number>().Uint32Value();
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  char buf[4096];
+  int rc;
+  do rc = getpwuid_r(uid, &pw, buf, sizeof buf, &found);
+  while (rc == EINTR);
+  if (rc != 0 || !found) return info.Env().Undefined();
+  return Napi::String::New(info.Env(), found->pw_name);
+}
+
 void RegisterProcess(Napi::Env env, Napi::Object exports) {
+  exports.Set("userName", Napi::Function::New(env, UserName));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd));

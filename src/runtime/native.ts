@@ -15,6 +15,8 @@ export interface Native {
   /** A blocking flock on a thread of its own: resolves once held, never blocks the loop. */
   flockWait(fd: number, exclusive: boolean): Promise<void>;
   pidfdOpen(pid: number): number;
+  /** The passwd name of `uid` (getpwuid_r), undefined when it has none. */
+  userName(uid: number): string | undefined;
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   reapPidfd(pidfd: number): { code: number | null; signal: number | null } | null;
   setChildSubreaper(on?: boolean): void;

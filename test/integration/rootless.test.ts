@@ -8,28 +8,40 @@ import { defaultSpec } from '../../src/bundle/spec';
 import { alive, childEnv, hostDir, makeBundle, procStatus, statusField, TSRUNC_CJS, uniqueId, waitFor } from '../helpers';
 
 const NOBODY = 65534;
-const runtimeDir = hostDir('rootless');
-chownSync(runtimeDir, NOBODY, NOBODY);
+/** A uid without a passwd entry (an arbitrary uid, as some CI containers run as). */
+const NAMELESS = 4242;
+const runtimeDirs = new Map<number, string>();
+function runtimeDirOf(uid: number): string {
+  let dir = runtimeDirs.get(uid);
+  if (!dir) {
+    dir = hostDir('rootless');
+    chownSync(dir, uid, uid);
+    runtimeDirs.set(uid, dir);
+  }
+  return dir;
+}
+const runtimeDir = runtimeDirOf(NOBODY);
 
-/** tsrunc as uid/gid 65534 with no supplementary groups; no --root: the rootless default. */
-function asNobody(args: string[], detached = false) {
+/** tsrunc as uid/gid `uid` with no supplementary groups; no --root: the rootless default. */
+function asUser(uid: number, args: string[], detached = false) {
   const r = spawnSync(
     'setpriv',
-    ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, TSRUNC_CJS, ...args],
+    ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, TSRUNC_CJS, ...args],
     // A detached container keeps tsrunc's stdio: pipes would never close.
-    { env: childEnv({ XDG_RUNTIME_DIR: runtimeDir }), encoding: 'utf8', timeout: 20_000, stdio: detached ? 'ignore' : 'pipe' },
+    { env: childEnv({ XDG_RUNTIME_DIR: runtimeDirOf(uid) }), encoding: 'utf8', timeout: 20_000, stdio: detached ? 'ignore' : 'pipe' },
   );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const asNobody = (args: string[], detached = false) => asUser(NOBODY, args, detached);
 
-function rootlessBundle(args: string[]) {
+function rootlessBundle(args: string[], uid = NOBODY) {
   const bundle = makeBundle({
     mutate: () => {
       const spec = defaultSpec({ rootless: true, args });
       spec.process!.terminal = false;
       // defaultSpec maps the user it runs as (root, here): map the one tsrunc will run as.
-      spec.linux!.uidMappings = [{ containerID: 0, hostID: NOBODY, size: 1 }];
-      spec.linux!.gidMappings = [{ containerID: 0, hostID: NOBODY, size: 1 }];
+      spec.linux!.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
+      spec.linux!.gidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
       return spec;
     },
   });
@@ -73,6 +85,21 @@ describe('rootless (an unprivileged user runs tsrunc)', () => {
       expect(asNobody(['delete', '--force', id]).code).toBe(0);
     }
     expect(existsSync(join(runtimeDir, 'tsrunc', id))).toBe(false);
+  });
+
+  it.each([
+    [NOBODY, 'nobody'],
+    [NAMELESS, `#${NAMELESS}`],
+  ])('names the container\'s owner (uid %i) as runc\'s list does: %s', async (uid, owner) => {
+    const bundle = rootlessBundle(['sleep', '60'], uid);
+    const id = uniqueId('rl');
+    const r = asUser(uid, ['create', '-b', bundle.dir, id], true);
+    try {
+      expect(r.code).toBe(0);
+      expect(JSON.parse(asUser(uid, ['state', id]).stdout).owner).toBe(owner);
+    } finally {
+      expect(asUser(uid, ['delete', '--force', id]).code).toBe(0);
+    }
   });
 
   it('refuses resource limits it cannot enforce without a delegated cgroup', () => {

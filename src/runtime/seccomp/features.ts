@@ -1,4 +1,3 @@
-import { release } from 'node:os';
 import { ACTIONS, FLAGS, OPERATORS, SUPPORTED_ARCHS } from './constants';
 
 export interface SeccompFeatures {
@@ -14,7 +13,7 @@ export interface SeccompFeatures {
  * The `linux.seccomp` part of `tsrunc features` (runc's JSON shape). supportedFlags are the known flags the
  * running kernel has (by release number: asking seccomp(2) needs native code, and a kernel never loses one).
  */
-export function seccompFeatures(kernelRelease: string = release()): SeccompFeatures {
+export function seccompFeatures(kernelRelease: string = process.getBuiltinModule('node:os').release()): SeccompFeatures {
   const m = /^(\d+)\.(\d+)/.exec(kernelRelease);
   const [major, minor] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
   const knownFlags = Object.keys(FLAGS);
