@@ -14,6 +14,8 @@ export const LSM_PATHS = {
  * directory (without it no profile can be loaded, so none can be applied).
  */
 export function apparmorEnabled(): boolean {
+  // Asked first: a host without AppArmor made every create throw (and catch) an ENOENT (see state/status.ts).
+  if (!fs.existsSync(LSM_PATHS.apparmorEnabled)) return false;
   try {
     if (!fs.readFileSync(LSM_PATHS.apparmorEnabled, 'utf8').startsWith('Y')) return false;
     return fs.statSync(LSM_PATHS.apparmorFs).isDirectory();

@@ -51,8 +51,11 @@ export function undoHostMounts(stateDir: string): string[] {
 
 /** The record in a state directory, if there is one. */
 export function readHostMounts(stateDir: string): HostMountRecord | undefined {
+  const file = path.join(stateDir, FILE);
+  // most containers have none (a mount namespace of their own): asked, not thrown (state/status.ts)
+  if (!fs.existsSync(file)) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as HostMountRecord;
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as HostMountRecord;
   } catch {
     return undefined;
   }

@@ -14,7 +14,10 @@ import { killPidfdAndWait } from '../pidfd';
 import { undoRecorded } from '../ops/host-mounts';
 
 export interface UndoOptions {
-  /** state.json was written: the create finished, and what it handed over (the pid file) stays. */
+  /**
+   * state.json was written: the create finished, and what it handed over stays: the pid file, and its
+   * cgroups, which state.json names from then on (delete removes them through removeContainerCgroup).
+   */
   complete: boolean;
   warn?: (message: string) => void;
 }
@@ -27,7 +30,7 @@ export async function undoJournal(entries: JournalEntry[], opts: UndoOptions): P
   for (const e of [...entries].reverse()) {
     if (e.op === 'mount') for (const f of undoRecorded({ rootfs: e.target, before: e.before })) opts.warn?.(`mount not removed: ${f}`);
   }
-  await undoCgroups(entries, opts.warn);
+  if (!opts.complete) await undoCgroups(entries, opts.warn);
   for (const e of entries) {
     if (e.op === 'file' && (e.temp || !opts.complete)) removeFileIf(e.path, e.content, e.temp);
   }
@@ -127,12 +130,13 @@ function descendants(pid: number): { pid: number; startTime: number }[] {
  * create was killed between its open and its write.
  */
 function removeFileIf(file: string, content: string | undefined, temp = false): void {
-  let st: fs.Stats;
+  let st: fs.Stats | undefined;
   try {
-    st = fs.lstatSync(file);
+    st = fs.lstatSync(file, { throwIfNoEntry: false }); // gone is the usual case: not thrown (status.ts)
   } catch {
     return;
   }
+  if (!st) return;
   if (content === undefined ? !st.isSocket() : !st.isFile() || (temp ? st.size > Buffer.byteLength(content) : st.size !== Buffer.byteLength(content))) return;
   if (content !== undefined) {
     let fd: number;
