@@ -2,10 +2,10 @@
 // decides real open(2) calls of processes in it.
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileDeviceFilter, defaultAllowedDevices, DEVICE_PROG_LICENSE } from '../../src/runtime/cgroups/devices';
 import { Cgroup } from '../../src/runtime/cgroups/manager';
+import { native } from '../../src/runtime/native';
 import { held, inTestVm, killHeld } from './helpers';
 
 interface BpfAddon {
@@ -17,7 +17,7 @@ interface BpfAddon {
 
 /** The runtime's own addon (build/Release/tsrunc.node), which the runtime uses to attach the filter at create. */
 function loadAddon(): BpfAddon {
-  return createRequire(import.meta.url)('../../build/Release/tsrunc.node') as BpfAddon;
+  return native() as unknown as BpfAddon;
 }
 
 const VM = inTestVm();

@@ -3,18 +3,13 @@
 // (script(1)) must give the terminal back as it found it.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childEnv, hostDir, makeBundle, REPO, testRoot, tsrunc, tsruncArgv, tsruncOk, uniqueId, waitForStatus, type Spec } from '../helpers';
+import { native } from '../../src/runtime/native';
+import { childEnv, hostDir, makeBundle, testRoot, tsrunc, tsruncArgv, tsruncOk, uniqueId, waitForStatus, type Spec } from '../helpers';
 
-interface Addon {
-  recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
-  waitReadable(fd: number): Promise<void>;
-  setWinsize(fd: number, rows: number, cols: number): void;
-}
-const addon = createRequire(import.meta.url)(join(REPO, 'build/Release/tsrunc.node')) as Addon;
+const addon = native();
 
 const dir = hostDir('terminal');
 
