@@ -13,6 +13,8 @@
 // preloaded, which reports the CPU time from before the main module loads to the 'exit' event; the
 // difference is tsrunc's own work in the process (Node's boot and teardown, which whole-process CPU
 // includes and which vary by several ms between runs, left out).
+// With --own and --compare, the per-round difference of the two builds' own CPU is printed too: the
+// figure to decide a change by (two medians of separate samples hide sub-ms effects on this VM).
 // --runtimes tsrunc,runc limits the runtimes (a --compare build is always kept).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -178,6 +180,18 @@ const rows = OPS.map((op) => {
   return cells;
 });
 console.log(table(header, rows));
+// A before/after decision needs the pair, not two medians: the same round's own CPU of both builds.
+if (opts.own) {
+  for (const cmp of tsruncs.filter((rt) => rt.name !== 'tsrunc')) {
+    console.log(`\nown CPU, tsrunc minus ${cmp.name}, per round (ms): median [p25, p75]`);
+    const q = (v, f) => v[Math.min(v.length - 1, Math.floor(v.length * f))];
+    const rowsDiff = OPS.map((op) => {
+      const d = samples.tsrunc[op.name].map((x, i) => x.own - samples[cmp.name][op.name][i]?.own).filter(Number.isFinite).sort((a, b) => a - b);
+      return [op.name, d.length ? `${fmt(q(d, 0.5), 2)} [${fmt(q(d, 0.25), 2)}, ${fmt(q(d, 0.75), 2)}]` : '-'];
+    });
+    console.log(table(['call', 'difference'], rowsDiff));
+  }
+}
 const others = runtimes.filter((rt) => !rt.name.startsWith('tsrunc'));
 if (others.length) {
   console.log('\nwhole-call medians (ms), wall / CPU');
