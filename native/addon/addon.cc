@@ -26,8 +26,8 @@ static const std::vector<Exporter::Entry>& Functions() {
   return table;
 }
 
-// bind(name) -> the addon function `name`. The exports are only its names and this: making all ~45 JS
-// functions at load cost every call that loads the addon ~0.3 ms, and a call uses a few (native.ts binds
+// bind(name) -> the addon function `name`. The exports are only its names and this: making all 32 JS
+// functions at load cost every call that loads the addon ~0.1 ms, and a call uses a few (native.ts binds
 // each on first use).
 static Napi::Value Bind(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>();

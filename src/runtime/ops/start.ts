@@ -62,8 +62,8 @@ async function releaseInit(dirPath: string, dirFd: number): Promise<void> {
     native().sendMsg(conn, GO); // (a Buffer.from here compiled Buffer's string path first: ~0.1 ms)
     let reply = '';
     for (;;) {
-      // Waits first: nothing can be there before the init acts on the go (a recvmsg that found nothing
-      // cost every start ~0.3 ms).
+      // Waits first: nothing can be there before the init acts on the go (every start's first recvmsg,
+      // with its 256 KiB buffer, found nothing).
       await native().waitReadable(conn);
       const msg = native().recvMsg(conn);
       if (!msg) continue;
