@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-void RegisterBpf(Exporter& add);
+void RegisterBpf(Napi::Env env, Napi::Object exports);
 
 static long Bpf(int cmd, union bpf_attr* attr) {
   long r;
@@ -140,10 +140,10 @@ static Napi::Value ProgGetFdById(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(fd));
 }
 
-void RegisterBpf(Exporter& add) {
-  add("bpfProgLoadDevice", ProgLoadDevice);
-  add("bpfProgAttach", ProgAttach);
-  add("bpfProgDetach", ProgDetach);
-  add("bpfProgQuery", ProgQuery);
-  add("bpfProgGetFdById", ProgGetFdById);
+void RegisterBpf(Napi::Env env, Napi::Object exports) {
+  exports.Set("bpfProgLoadDevice", Napi::Function::New(env, ProgLoadDevice));
+  exports.Set("bpfProgAttach", Napi::Function::New(env, ProgAttach));
+  exports.Set("bpfProgDetach", Napi::Function::New(env, ProgDetach));
+  exports.Set("bpfProgQuery", Napi::Function::New(env, ProgQuery));
+  exports.Set("bpfProgGetFdById", Napi::Function::New(env, ProgGetFdById));
 }

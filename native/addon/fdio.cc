@@ -275,14 +275,14 @@ static Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-void RegisterFdio(Exporter& add) {
-  add("unixConnect", UnixConnect);
-  add("socketPair", SocketPair);
-  add("setWinsize", SetWinsize);
-  add("sendMsg", SendMsg);
-  add("sendPlan", SendPlan);
-  add("recvMsg", RecvMsg);
-  add("waitReadable", WaitReadable);
-  add("flock", Flock);
-  add("flockWait", FlockWait);
+void RegisterFdio(Napi::Env env, Napi::Object exports) {
+  exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("sendMsg", Napi::Function::New(env, SendMsg));
+  exports.Set("sendPlan", Napi::Function::New(env, SendPlan));
+  exports.Set("recvMsg", Napi::Function::New(env, RecvMsg));
+  exports.Set("waitReadable", Napi::Function::New(env, WaitReadable));
+  exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("flockWait", Napi::Function::New(env, FlockWait));
 }

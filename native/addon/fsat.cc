@@ -177,9 +177,9 @@ fail:
   return ThrowErrno(env, ("open " + root + "/" + name).c_str());
 }
 
-void RegisterFsat(Exporter& add) {
-  add("openStateDir", OpenStateDir);
-  add("openat2", OpenAt2);
-  add("fstatfsType", FstatfsType);
-  add("removeTreeAt", RemoveTreeAt);
+void RegisterFsat(Napi::Env env, Napi::Object exports) {
+  exports.Set("openStateDir", Napi::Function::New(env, OpenStateDir));
+  exports.Set("openat2", Napi::Function::New(env, OpenAt2));
+  exports.Set("fstatfsType", Napi::Function::New(env, FstatfsType));
+  exports.Set("removeTreeAt", Napi::Function::New(env, RemoveTreeAt));
 }

@@ -55,9 +55,9 @@ static Napi::Value Llistxattr(const Napi::CallbackInfo& info) {
   return out;
 }
 
-void RegisterFsops(Exporter& add) {
-  add("mknod", Mknod);
-  add("lsetxattr", Lsetxattr);
-  add("lgetxattr", Lgetxattr);
-  add("llistxattr", Llistxattr);
+void RegisterFsops(Napi::Env env, Napi::Object exports) {
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
 }

@@ -96,9 +96,9 @@ static Napi::Value FsMount(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-void RegisterMount(Exporter& add) {
-  add("fsMount", FsMount);
-  add("mount", Mount);
-  add("umount", Umount);
-  add("umountDetach", UmountDetach);
+void RegisterMount(Napi::Env env, Napi::Object exports) {
+  exports.Set("fsMount", Napi::Function::New(env, FsMount));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount", Napi::Function::New(env, Umount));
+  exports.Set("umountDetach", Napi::Function::New(env, UmountDetach));
 }

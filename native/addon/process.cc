@@ -67,10 +67,10 @@ static Napi::Value UserName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), found->pw_name);
 }
 
-void RegisterProcess(Exporter& add) {
-  add("userName", UserName);
-  add("pidfdOpen", PidfdOpen);
-  add("pidfdSendSignal", PidfdSendSignal);
-  add("reapPidfd", ReapPidfd);
-  add("setChildSubreaper", SetChildSubreaper);
+void RegisterProcess(Napi::Env env, Napi::Object exports) {
+  exports.Set("userName", Napi::Function::New(env, UserName));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
 }

@@ -233,6 +233,6 @@ static Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
   return result;
 }
 
-void RegisterSpawn(Exporter& add) {
-  add("spawnHelper", SpawnHelper);
+void RegisterSpawn(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper));
 }

@@ -77,36 +77,17 @@ export function packageRoot(): string {
 const LOADED = Symbol.for('tsrunc.native');
 type WithAddon = typeof globalThis & { [LOADED]?: Native };
 
-/** What the addon exports (native/addon/addon.cc): its functions' names, and each on request. */
-interface AddonExports {
-  names: string[];
-  bind(name: string): unknown;
-}
-
 /**
  * The addon, through process.dlopen: require() would first resolve the path (stat, a realpath walk,
  * the package.json scope lookup) and node:module's createRequire loads the ESM loader; each call that
- * touches the addon paid for that. Its functions are bound on first use (a getter that becomes the
- * function): making all 32 at load cost every such call ~0.1 ms.
+ * touches the addon paid for that.
  */
 export function native(): Native {
   const g = globalThis as WithAddon;
   if (!g[LOADED]) {
-    const m = { exports: {} as AddonExports };
+    const m = { exports: {} as Native };
     process.dlopen(m, path.join(packageRoot(), 'build', 'Release', 'tsrunc.node'));
-    const addon = {};
-    for (const name of m.exports.names) {
-      Object.defineProperty(addon, name, {
-        configurable: true,
-        enumerable: true,
-        get() {
-          const fn = m.exports.bind(name);
-          Object.defineProperty(addon, name, { value: fn, enumerable: true });
-          return fn;
-        },
-      });
-    }
-    g[LOADED] = addon as Native;
+    g[LOADED] = m.exports;
   }
   return g[LOADED];
 }
