@@ -1,6 +1,7 @@
 // Which Linux security modules this host runs. Read fresh on every call: a test can point them elsewhere, and
 // a call costs two stat/reads.
 import fs from 'node:fs';
+import { readTextIfPresent } from '../read-if-present';
 
 /** Where the kernel shows the LSMs; overridable for tests (the guest and the host differ). */
 export const LSM_PATHS = {
@@ -14,10 +15,9 @@ export const LSM_PATHS = {
  * directory (without it no profile can be loaded, so none can be applied).
  */
 export function apparmorEnabled(): boolean {
-  // Asked first: a host without AppArmor made every create throw (and catch) an ENOENT (see state/status.ts).
-  if (!fs.existsSync(LSM_PATHS.apparmorEnabled)) return false;
+  // every create asks, and most hosts have no AppArmor: nothing thrown (read-if-present.ts)
+  if (!readTextIfPresent(LSM_PATHS.apparmorEnabled)?.startsWith('Y')) return false;
   try {
-    if (!fs.readFileSync(LSM_PATHS.apparmorEnabled, 'utf8').startsWith('Y')) return false;
     return fs.statSync(LSM_PATHS.apparmorFs).isDirectory();
   } catch {
     return false;

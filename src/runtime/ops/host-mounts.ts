@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mountsAtOrUnder } from '../cgroups/mountinfo';
 import { native } from '../native';
+import { readTextIfPresent } from '../read-if-present';
 
 const FILE = 'host-mounts.json';
 
@@ -51,11 +52,11 @@ export function undoHostMounts(stateDir: string): string[] {
 
 /** The record in a state directory, if there is one. */
 export function readHostMounts(stateDir: string): HostMountRecord | undefined {
-  const file = path.join(stateDir, FILE);
-  // most containers have none (a mount namespace of their own): asked, not thrown (state/status.ts)
-  if (!fs.existsSync(file)) return undefined;
+  // most containers have none (a mount namespace of their own)
+  const text = readTextIfPresent(path.join(stateDir, FILE));
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as HostMountRecord;
+    return JSON.parse(text) as HostMountRecord;
   } catch {
     return undefined;
   }

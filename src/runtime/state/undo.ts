@@ -132,7 +132,7 @@ function descendants(pid: number): { pid: number; startTime: number }[] {
 function removeFileIf(file: string, content: string | undefined, temp = false): void {
   let st: fs.Stats | undefined;
   try {
-    st = fs.lstatSync(file, { throwIfNoEntry: false }); // gone is the usual case: not thrown (status.ts)
+    st = fs.lstatSync(file, { throwIfNoEntry: false }); // gone is the usual case: not thrown (read-if-present.ts)
   } catch {
     return;
   }
