@@ -9,23 +9,23 @@
 // rounds time wall clock without perf (perf's own start would add to every call), odd rounds run each
 // call under `perf stat` for its CPU time.
 // --compare DIR adds the tsrunc built in another checkout (e.g. a before/after pair in one run).
-// --own adds a third kind of round: each tsrunc call and its `node -e 0` run with bench/lib/own-cpu.cjs
-// preloaded, which reports the CPU time from before the main module loads to the 'exit' event; the
-// difference is tsrunc's own work in the process (Node's boot and teardown, which whole-process CPU
-// includes and which vary by several ms between runs, left out).
+// --own adds a third kind of round: each tsrunc call and its floor run as a probe copy of their main
+// module (bench/lib/own-cpu.mjs), which reports the CPU time from the main module's first statement to
+// the 'exit' event; the difference is tsrunc's own work in the process (Node's boot and teardown, which
+// whole-process CPU includes and which vary by several ms between runs, left out).
 // With --own and --compare, the per-round difference of the two builds' own CPU is printed too: the
 // figure to decide a change by (two medians of separate samples hide sub-ms effects on this VM).
 // --runtimes tsrunc,runc limits the runtimes (a --compare build is always kept).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchEnv, readPidFile, spawnCapture, waitDead } from './lib/proc.mjs';
 import { cleanupBench, cmd, prepareBundles, runtimeDefs } from './lib/runtimes.mjs';
 import { fmt, median, table } from './lib/stats.mjs';
 import { enterBenchNamespace } from './lib/namespace.mjs';
+import { removeOwnProbe, writeOwnFloor, writeOwnProbe } from './lib/own-cpu.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -52,21 +52,16 @@ for (const d of defs) if (!d.argv) console.error(`bench: ${d.name} not found, sk
 const workDir = mkdtempSync(join(tmpdir(), 'tsrunc-bench-'));
 const PERF = ['/usr/bin/perf', '/usr/local/bin/perf'].find((p) => existsSync(p) && spawnSync(p, ['stat', '-x,', '-e', 'task-clock', 'true']).status === 0);
 
-const OWN_CPU = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'own-cpu.cjs');
-
 /**
  * Runs argv; returns wall ms and, with perf, CPU ms (task-clock of the process and its threads), or with
- * `own` (a node argv), the CPU ms of the process from the preload to 'exit' as `cpu`.
+ * `own` (a node argv of a probe copy, own-cpu.mjs), the CPU ms from its first statement to 'exit' as `own`.
  */
 function call(argv, { check = true, cpu: wantCpu = false, own = false } = {}) {
   const perfOut = join(workDir, 'perf.out');
   const ownOut = join(workDir, 'own.out');
   const usePerf = PERF && wantCpu && !own;
-  let full = usePerf ? [PERF, 'stat', '-x,', '-e', 'task-clock', '-o', perfOut, '--', ...argv] : argv;
-  if (own) {
-    full = [argv[0], '-r', OWN_CPU, ...argv.slice(1)];
-    process.env.TSRUNC_BENCH_OWN = ownOut;
-  }
+  const full = usePerf ? [PERF, 'stat', '-x,', '-e', 'task-clock', '-o', perfOut, '--', ...argv] : argv;
+  if (own) process.env.TSRUNC_BENCH_OWN = ownOut;
   const t0 = process.hrtime.bigint();
   const r = spawnCapture(full[0], full.slice(1));
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -98,6 +93,10 @@ const OPS = [
   { name: 'delete', argv: (rt, id) => cmd(rt, 'delete', id) },
 ];
 const FLOOR = [process.execPath, '-e', '0'];
+// --own: each tsrunc build's probe copy of its entry, and the floor's probe
+const OWN_FLOOR = opts.own ? [process.execPath, writeOwnFloor(workDir)] : undefined;
+const ownProbes = new Map();
+if (opts.own) for (const rt of runtimes) if (rt.name.startsWith('tsrunc')) ownProbes.set(rt.name, writeOwnProbe(rt.argv[1]));
 
 // samples[rt][op] = [{ wall, cpu, floorWall, floorCpu }]
 const samples = Object.fromEntries(runtimes.map((rt) => [rt.name, Object.fromEntries(OPS.map((op) => [op.name, []]))]));
@@ -118,9 +117,10 @@ try {
         const floorFirst = Math.floor(i / (opts.own ? 3 : 2)) % 2 === 0;
         const cpu = kind === 1;
         const own = kind === 2 && rt.name.startsWith('tsrunc');
-        const f1 = floorFirst ? call(FLOOR, { cpu, own }) : undefined;
-        const s = call(op.argv(rt, id), { cpu, own });
-        const f = f1 ?? call(FLOOR, { cpu, own });
+        const floor = own ? OWN_FLOOR : FLOOR;
+        const f1 = floorFirst ? call(floor, { cpu, own }) : undefined;
+        const s = call(op.argv(own ? { ...rt, argv: [process.execPath, ownProbes.get(rt.name)] } : rt, id), { cpu, own });
+        const f = f1 ?? call(floor, { cpu, own });
         op.after?.(rt);
         samples[rt.name][op.name].push({ wall: s.wall, cpu: s.cpu, own: s.own ?? NaN, floorWall: f.wall, floorCpu: f.cpu, floorOwn: f.own ?? NaN });
       }
@@ -130,6 +130,7 @@ try {
   failed = true;
   console.error(`bench: ${err instanceof Error ? err.message : err}`);
 } finally {
+  for (const probe of ownProbes.values()) removeOwnProbe(probe);
   cleanupBench(runtimes, workDir);
 }
 
@@ -165,7 +166,7 @@ const tsruncs = runtimes.filter((rt) => rt.name.startsWith('tsrunc'));
 console.log(
   `start-up per call: ${N} interleaved rounds, each call paired with its own \`node -e 0\` ` +
     `(median wall ${fmt(summary['node -e 0'].wall)} ms, CPU ${fmt(summary['node -e 0'].cpu)} ms` +
-    (opts.own ? `, own CPU ${fmt(summary['node -e 0'].own)} ms` : '') +
+    (opts.own ? `, own CPU of an empty main ${fmt(summary['node -e 0'].own)} ms` : '') +
     '); ms above it: median / p90',
 );
 const header = ['call', ...tsruncs.flatMap((rt) => [`${rt.name} wall`, 'cpu', ...(opts.own ? ['own cpu'] : [])]), ...['runc', 'crun'].filter((n) => summary[n]).map((n) => `tsrunc/${n} wall`)];

@@ -1,0 +1,32 @@
+// bench/startup.mjs --own: a process's CPU time from the first statement of its main module to the
+// 'exit' event, written to $TSRUNC_BENCH_OWN. No preload (`node -r`): loading one runs the CJS loader's
+// resolution of a required file for the first time, which a real call then finds warm, and that hid
+// ~0.5 ms of a call's own cost (resolving its bundle). So each build gets a probe copy of its entry,
+// dist/.own-probe.cjs (the probe, then the entry unchanged: its lib/ bundles load from beside it), and
+// the floor is an empty main with the same probe. Node's boot, the compile of the main file (the entry:
+// ~4 KB) and the teardown after 'exit' are not counted.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const PROBE =
+  'var __ownCpu0=process.cpuUsage();process.on("exit",()=>{const u=process.cpuUsage(__ownCpu0);' +
+  'require("node:fs").writeFileSync(process.env.TSRUNC_BENCH_OWN,String((u.user+u.system)/1000))});';
+
+/** Writes the probe copy of `entry` (a dist/tsrunc.cjs) beside it; returns its path. */
+export function writeOwnProbe(entry) {
+  const probe = join(entry, '..', '.own-probe.cjs');
+  // after the shebang and the "use strict" prologue, which must stay first
+  writeFileSync(probe, readFileSync(entry, 'utf8').replace(/^(#![^\n]*\n)?("use strict";\n?)?/, (head) => head + PROBE));
+  return probe;
+}
+
+/** The floor: an empty main module with the probe. */
+export function writeOwnFloor(dir) {
+  const file = join(dir, 'own-floor.cjs');
+  writeFileSync(file, `"use strict";${PROBE}\n`);
+  return file;
+}
+
+export function removeOwnProbe(probe) {
+  rmSync(probe, { force: true });
+}
