@@ -71,10 +71,11 @@ const entries = [
 // its ~4.3 (bench/startup.mjs --own, 60 rounds); start (17 KB) gained nothing and is left out.
 const CODE_CACHED = ['create', 'exec', 'run', 'delete', 'call-create', 'call-exec', 'call-delete'];
 const CODE_CACHE_SRC = join(root, 'src/cli/fast/code-cache.ts');
+const BUNDLE_LOAD_SRC = join(root, 'src/cli/fast/bundle-load.ts');
 
 /**
  * In a CLI bundle, `import('.../runtime/ops/x')` becomes `require('<dir>x.cjs')` (dir: where lib/ is);
- * in the entry bundle, the CODE_CACHED ones load through their code cache instead.
+ * in the entry bundle, the CODE_CACHED ones load through their code cache, the others by eval.
  */
 const lazyOps = (dir, inline = []) => ({
   name: 'lazy-ops',
@@ -85,8 +86,15 @@ const lazyOps = (dir, inline = []) => ({
       if (!LAZY.some((l) => l.name === name) || inline.includes(name)) return undefined;
       // Stored wrapped (see wrapForCodeCache): loadable only through the code cache's loader.
       if (CODE_CACHED.includes(name)) return { path: name, namespace: 'code-cached' };
+      // The entry runs the others through an indirect eval: no require() resolution (bundle-load.ts).
+      if (dir === './lib/') return { path: name, namespace: 'evaluated' };
       return { path: `${dir}${name}.cjs`, external: true };
     });
+    b.onLoad({ filter: /.*/, namespace: 'evaluated' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(BUNDLE_LOAD_SRC)}).loadEvaluated(__dirname + ${JSON.stringify(`/lib/${args.path}.cjs`)});`,
+      resolveDir: root,
+      loader: 'js',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'code-cached' }, (args) => ({
       // In the entry too: a loader file of its own cost create, exec and delete a file load (~0.5 ms own
       // CPU, 60 interleaved rounds), its ~1 KB in the entry the other calls ~0.1 ms of parsing.

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { runWrapped, WRAP_HEAD, WRAP_TAIL } from './bundle-load';
 import { isRepresentative } from './warm-mark';
 
 /**
@@ -16,9 +17,6 @@ import { isRepresentative } from './warm-mark';
  * A cache that V8 rejects (other Node version or V8 flags) only costs the normal compile; a rejected warm
  * cache is made again.
  */
-const HEAD = '(function (exports, require, module, __filename, __dirname) { ';
-const TAIL = '\n})';
-
 function readOptional(file: string): Buffer | undefined {
   // asked, not thrown: a call's first fs exception costs ~0.7 ms, and a read-only install has no warm cache
   if (!fs.existsSync(file)) return undefined;
@@ -32,20 +30,14 @@ function readOptional(file: string): Buffer | undefined {
 export function loadCached(file: string, produce = false): unknown {
   // The build stores create, exec and run already wrapped (scripts/build.mjs): no 130 KB copy to make.
   const text = fs.readFileSync(file, 'utf8');
-  const source = text.startsWith(HEAD) ? text : HEAD + text + TAIL;
+  const source = text.startsWith(WRAP_HEAD) ? text : WRAP_HEAD + text + WRAP_TAIL;
   const warm = produce ? undefined : readOptional(file + '.warm-cache');
   const cachedData = produce ? undefined : (warm ?? readOptional(file + '.cache'));
   const script = new vm.Script(source, { filename: file, cachedData });
-  const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
-  const module = { exports: {} as unknown };
-  // The bundles require Node builtins, the addon (by absolute path) and other lib/ bundles ('./x.cjs',
-  // a rare path's own bundle): relative to the bundle, not to this file.
-  const dir = path.dirname(file);
-  const requireHere = (id: string) => require(id.startsWith('./') ? path.join(dir, id) : id);
-  wrapper.call(module.exports, module.exports, requireHere, module, file, dir);
+  const exports = runWrapped(script.runInThisContext() as (...args: unknown[]) => void, file);
   if (produce) fs.writeFileSync(file + '.cache', script.createCachedData());
   else if (!warm || script.cachedDataRejected) process.once('exit', (code) => code === 0 && isRepresentative() && writeWarm(file, script));
-  return module.exports;
+  return exports;
 }
 
 function writeWarm(file: string, script: vm.Script): void {
