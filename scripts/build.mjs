@@ -125,16 +125,21 @@ const noChildProcessForCommander = {
  * interop: an object whose prototype is the module gives both `.default` and the named exports. Each
  * bundled module imports its builtins anew, and a require() of a builtin costs ~5 us here (create's
  * bundle made 75 of them): one object per builtin, made on first use (a lazily run module's import
- * stays lazy), serves the whole file.
+ * stays lazy), serves the whole file. Every builtin comes from process.getBuiltinModule (Node >= 20.16),
+ * not require(): a cold process's first require() of a builtin cost ~0.16 ms and each further one
+ * ~0.06, against 0.07 and 0.01 (CJS's Module._load and its checks run for each).
  */
 function cheapBuiltinInterop(file) {
   const code = readFileSync(file, 'utf8');
   // (`,1` or `, 1`: minified or not)
-  const patched = code.replace(/__toESM\(require\("([^"]+)"\)(?:, ?1)?\)/g, (all, id) => (isBuiltin(id) ? `${BUILTIN_FN}("${id}")` : all));
+  const patched = code
+    .replace(/__toESM\(require\("([^"]+)"\)(?:, ?1)?\)/g, (all, id) => (isBuiltin(id) ? `${BUILTIN_FN}("${id}")` : all))
+    // named imports (`import { readFileSync } from 'node:fs'`) are a plain require
+    .replace(/\brequire\("([^"]+)"\)/g, (all, id) => (isBuiltin(id) ? `process.getBuiltinModule("${id}")` : all));
   if (patched === code) return;
   // after the shebang and the "use strict" prologue, which must stay first
   const prologue = /^(#![^\n]*\n)?("use strict";\n?)?/.exec(patched)[0];
-  const helper = `var ${BUILTIN_FN}=(c=>i=>c[i]??={__proto__:require(i),default:require(i)})({});\n`;
+  const helper = `var ${BUILTIN_FN}=(c=>i=>c[i]??=(m=>({__proto__:m,default:m}))(process.getBuiltinModule(i)))({});\n`;
   writeFileSync(file, prologue + helper + patched.slice(prologue.length));
 }
 const BUILTIN_FN = '__tsruncBuiltin';
