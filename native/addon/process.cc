@@ -1,4 +1,4 @@
-// Processes by pidfd: open, signal, reap; becoming a child subreaper; a user's name.
+// Processes by pidfd: open, signal, reap; becoming a child subreaper; a user's name; leaving at once.
 #include "addon.h"
 #include <pwd.h>
 #include <signal.h>
@@ -67,10 +67,16 @@ static Napi::Value UserName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), found->pw_name);
 }
 
+// exitNow(code): _exit(2), none of Node's teardown (the CLI's 'exit' listeners have run; see src/cli/fast/exit.ts)
+static Napi::Value ExitNow(const Napi::CallbackInfo& info) {
+  _exit(info[0].As<Napi::Number>().Int32Value());
+}
+
 void RegisterProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("userName", Napi::Function::New(env, UserName));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("reapPidfd", Napi::Function::New(env, ReapPidfd));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
+  exports.Set("exitNow", Napi::Function::New(env, ExitNow));
 }

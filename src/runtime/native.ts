@@ -20,6 +20,8 @@ export interface Native {
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   reapPidfd(pidfd: number): { code: number | null; signal: number | null } | null;
   setChildSubreaper(on?: boolean): void;
+  /** _exit(2): the process ends here, without Node's teardown. */
+  exitNow(code: number): never;
   unixConnect(path: string): number;
   socketPair(): [number, number];
   setWinsize(fd: number, rows: number, cols: number): void;
@@ -90,6 +92,11 @@ export function native(): Native {
     g[LOADED] = m.exports;
   }
   return g[LOADED];
+}
+
+/** The addon if this process loaded it already, without loading it. */
+export function loadedNative(): Native | undefined {
+  return (globalThis as WithAddon)[LOADED];
 }
 
 export function initHelperPath(): string {

@@ -1,8 +1,9 @@
 // The runc-compatible CLI surface: --version, spec, features, --log/--log-format, --root, unknown commands.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostDir, makeBundle, REPO, runId, tsrunc, tsruncOk, uniqueId } from '../helpers';
+import { childEnv, hostDir, makeBundle, REPO, runId, tsrunc, tsruncArgv, tsruncOk, uniqueId } from '../helpers';
 import { removeTree } from '../helpers/fs';
 
 const tempDir = () => hostDir('cli');
@@ -128,6 +129,23 @@ describe('global behaviour', () => {
       await tsrunc(['delete', '--force', id], { root });
       removeTree(join(root, '..'));
     }
+  });
+
+  it('a hot call that skips Node\'s teardown keeps it when Node is asked for output at exit', async () => {
+    // delete --force of nothing loads the addon (the state directory is opened through it), so it ends
+    // with _exit(2) (src/cli/fast/exit.ts), unless Node was given options that write at exit.
+    const id = uniqueId('exit');
+    expect((await tsrunc(['delete', '--force', id])).code).toBe(0);
+    const coverage = tempDir();
+    const r = await tsrunc(['delete', '--force', id], { env: { NODE_V8_COVERAGE: coverage } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readdirSync(coverage).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    const profiles = tempDir();
+    const p = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, ...tsruncArgv(['delete', '--force', id])], { env: childEnv(), encoding: 'utf8' });
+    expect(p.stderr).toBe('');
+    expect(p.status).toBe(0);
+    expect(readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
   });
 
   it('a command without its container id fails', async () => {

@@ -1,4 +1,5 @@
 import { checkRawGlobals, fail, resolveGlobals, type Globals } from '../context';
+import { exitDone } from './exit';
 import { parseFast } from './parse';
 
 /** An action that resolves true has nothing left running: the call may exit at once. */
@@ -26,7 +27,7 @@ export async function runFast(args: string[], commands: string[], action: Action
   try {
     checkRawGlobals(call.globals);
     const nothingLeft = await action(g, call.operands, call.opts);
-    if (exitWhenDone || nothingLeft === true) process.exit();
+    if (exitWhenDone || nothingLeft === true) exitDone();
   } catch (err) {
     fail(g, command, err);
   }
