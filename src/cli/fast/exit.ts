@@ -5,11 +5,11 @@ import { loadedNative } from '../../runtime/native';
  * still open. After the 'exit' listeners (the warm code cache's writer among them), Node still tears
  * itself down: it stops and joins V8's platform threads, runs the C++ atexit handlers and restores the
  * stdio modes it saved at start. None of that matters to a call that changed no stdio mode, and it cost
- * ~1.6 ms of wall time a call here (from the 'exit' event to the parent's reap, paired medians of 60). So
- * the last 'exit' listener ends the process with _exit(2) through the addon, when the call loaded it
- * anyway (start, kill, delete, create, exec, state of a running container): a dlopen only for this would
- * cost ~0.6 ms. Node options (NODE_OPTIONS, flags such as --cpu-prof, NODE_V8_COVERAGE) may want that
- * teardown to write their output: then the exit is Node's own.
+ * 1.7-1.9 ms of wall time a call here (from the 'exit' event to the parent's reap, paired over 40
+ * rounds). So the last 'exit' listener ends the process with _exit(2) through the addon, when the call
+ * loaded it anyway (start, kill, delete, create, exec, state of a running container): a dlopen only for
+ * this would cost ~0.6 ms. Node options (NODE_OPTIONS, flags such as --cpu-prof, NODE_V8_COVERAGE) may
+ * want that teardown to write their output: then the exit is Node's own.
  */
 export function exitDone(): never {
   const addon = loadedNative();
