@@ -11,8 +11,9 @@
 // --compare DIR adds the tsrunc built in another checkout (e.g. a before/after pair in one run).
 // --own adds a third kind of round: each tsrunc call and its floor run as a probe copy of their main
 // module (bench/lib/own-cpu.mjs), which reports the CPU time from the main module's first statement to
-// the 'exit' event; the difference is tsrunc's own work in the process (Node's boot and teardown, which
-// whole-process CPU includes and which vary by several ms between runs, left out).
+// the 'exit' event ("own": Node's boot and teardown, which whole-process CPU includes and which vary by
+// several ms between runs, left out) and, under perf, from that statement to the process's end ("own+exit":
+// Node's teardown after 'exit' included, which a hot call may skip).
 // With --own and --compare, the per-round difference of the two builds' own CPU is printed too: the
 // figure to decide a change by (two medians of separate samples hide sub-ms effects on this VM).
 // --runtimes tsrunc,runc limits the runtimes (a --compare build is always kept).
@@ -54,12 +55,13 @@ const PERF = ['/usr/bin/perf', '/usr/local/bin/perf'].find((p) => existsSync(p) 
 
 /**
  * Runs argv; returns wall ms and, with perf, CPU ms (task-clock of the process and its threads), or with
- * `own` (a node argv of a probe copy, own-cpu.mjs), the CPU ms from its first statement to 'exit' as `own`.
+ * `own` (a node argv of a probe copy, own-cpu.mjs), the CPU ms from its first statement to 'exit' as `own`
+ * and, with perf, to the process's end as `ownExit`.
  */
 function call(argv, { check = true, cpu: wantCpu = false, own = false } = {}) {
   const perfOut = join(workDir, 'perf.out');
   const ownOut = join(workDir, 'own.out');
-  const usePerf = PERF && wantCpu && !own;
+  const usePerf = PERF && (wantCpu || own);
   const full = usePerf ? [PERF, 'stat', '-x,', '-e', 'task-clock', '-o', perfOut, '--', ...argv] : argv;
   if (own) process.env.TSRUNC_BENCH_OWN = ownOut;
   const t0 = process.hrtime.bigint();
@@ -67,16 +69,16 @@ function call(argv, { check = true, cpu: wantCpu = false, own = false } = {}) {
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   delete process.env.TSRUNC_BENCH_OWN;
   if (check && r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
-  if (own) {
-    const cpu = Number(readFileSync(ownOut, 'utf8'));
-    rmSync(ownOut, { force: true });
-    return { wall: NaN, cpu: NaN, own: cpu };
-  }
   let cpu = NaN;
   if (usePerf) {
     const line = readFileSync(perfOut, 'utf8').split('\n').find((l) => l.includes('task-clock'));
     cpu = line ? Number(line.split(',')[0]) : NaN;
     rmSync(perfOut, { force: true });
+  }
+  if (own) {
+    const probe = JSON.parse(readFileSync(ownOut, 'utf8'));
+    rmSync(ownOut, { force: true });
+    return { wall: NaN, cpu: NaN, own: probe.own, ownExit: cpu - probe.before };
   }
   return usePerf ? { wall: NaN, cpu } : { wall, cpu };
 }
@@ -122,7 +124,10 @@ try {
         const s = call(op.argv(own ? { ...rt, argv: [process.execPath, ownProbes.get(rt.name)] } : rt, id), { cpu, own });
         const f = f1 ?? call(floor, { cpu, own });
         op.after?.(rt);
-        samples[rt.name][op.name].push({ wall: s.wall, cpu: s.cpu, own: s.own ?? NaN, floorWall: f.wall, floorCpu: f.cpu, floorOwn: f.own ?? NaN });
+        samples[rt.name][op.name].push({
+          ...{ wall: s.wall, cpu: s.cpu, own: s.own ?? NaN, ownExit: s.ownExit ?? NaN },
+          ...{ floorWall: f.wall, floorCpu: f.cpu, floorOwn: f.own ?? NaN, floorOwnExit: f.ownExit ?? NaN },
+        });
       }
     }
   }
@@ -146,6 +151,7 @@ for (const rt of runtimes) {
     const dWall = xs.map((x) => x.wall - x.floorWall);
     const dCpu = xs.map((x) => x.cpu - x.floorCpu);
     const dOwn = xs.map((x) => x.own - x.floorOwn);
+    const dOwnExit = xs.map((x) => x.ownExit - x.floorOwnExit);
     summary[rt.name][op.name] = {
       wall: median(xs.map((x) => x.wall)),
       cpu: median(xs.map((x) => x.cpu)),
@@ -155,27 +161,32 @@ for (const rt of runtimes) {
       aboveCpuP90: p90(dCpu),
       aboveOwn: median(dOwn),
       aboveOwnP90: p90(dOwn),
+      aboveOwnExit: median(dOwnExit),
+      aboveOwnExitP90: p90(dOwnExit),
     };
   }
 }
 const floorAll = runtimes.flatMap((rt) => OPS.flatMap((op) => samples[rt.name][op.name]));
-summary['node -e 0'] = { wall: median(floorAll.map((x) => x.floorWall)), cpu: median(floorAll.map((x) => x.floorCpu)), own: median(floorAll.map((x) => x.floorOwn)) };
+summary['node -e 0'] = {
+  ...{ wall: median(floorAll.map((x) => x.floorWall)), cpu: median(floorAll.map((x) => x.floorCpu)) },
+  ...{ own: median(floorAll.map((x) => x.floorOwn)), ownExit: median(floorAll.map((x) => x.floorOwnExit)) },
+};
 
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${fmt(a / b, 2)}x` : '-');
 const tsruncs = runtimes.filter((rt) => rt.name.startsWith('tsrunc'));
 console.log(
   `start-up per call: ${N} interleaved rounds, each call paired with its own \`node -e 0\` ` +
     `(median wall ${fmt(summary['node -e 0'].wall)} ms, CPU ${fmt(summary['node -e 0'].cpu)} ms` +
-    (opts.own ? `, own CPU of an empty main ${fmt(summary['node -e 0'].own)} ms` : '') +
+    (opts.own ? `; an empty main: own CPU ${fmt(summary['node -e 0'].own)}, own+exit ${fmt(summary['node -e 0'].ownExit)} ms` : '') +
     '); ms above it: median / p90',
 );
-const header = ['call', ...tsruncs.flatMap((rt) => [`${rt.name} wall`, 'cpu', ...(opts.own ? ['own cpu'] : [])]), ...['runc', 'crun'].filter((n) => summary[n]).map((n) => `tsrunc/${n} wall`)];
+const header = ['call', ...tsruncs.flatMap((rt) => [`${rt.name} wall`, 'cpu', ...(opts.own ? ['own cpu', 'own+exit'] : [])]), ...['runc', 'crun'].filter((n) => summary[n]).map((n) => `tsrunc/${n} wall`)];
 const rows = OPS.map((op) => {
   const cells = [op.name];
   for (const rt of tsruncs) {
     const s = summary[rt.name][op.name];
     cells.push(`${fmt(s.aboveWall)} / ${fmt(s.aboveWallP90)}`, `${fmt(s.aboveCpu)} / ${fmt(s.aboveCpuP90)}`);
-    if (opts.own) cells.push(`${fmt(s.aboveOwn)} / ${fmt(s.aboveOwnP90)}`);
+    if (opts.own) cells.push(`${fmt(s.aboveOwn)} / ${fmt(s.aboveOwnP90)}`, `${fmt(s.aboveOwnExit)} / ${fmt(s.aboveOwnExitP90)}`);
   }
   for (const other of ['runc', 'crun']) if (summary[other]) cells.push(ratio(summary.tsrunc[op.name].wall, summary[other][op.name].wall));
   return cells;
@@ -186,11 +197,11 @@ if (opts.own) {
   for (const cmp of tsruncs.filter((rt) => rt.name !== 'tsrunc')) {
     console.log(`\nown CPU, tsrunc minus ${cmp.name}, per round (ms): median [p25, p75]`);
     const q = (v, f) => v[Math.min(v.length - 1, Math.floor(v.length * f))];
-    const rowsDiff = OPS.map((op) => {
-      const d = samples.tsrunc[op.name].map((x, i) => x.own - samples[cmp.name][op.name][i]?.own).filter(Number.isFinite).sort((a, b) => a - b);
-      return [op.name, d.length ? `${fmt(q(d, 0.5), 2)} [${fmt(q(d, 0.25), 2)}, ${fmt(q(d, 0.75), 2)}]` : '-'];
-    });
-    console.log(table(['call', 'difference'], rowsDiff));
+    const paired = (op, key) => {
+      const d = samples.tsrunc[op.name].map((x, i) => x[key] - samples[cmp.name][op.name][i]?.[key]).filter(Number.isFinite).sort((a, b) => a - b);
+      return d.length ? `${fmt(q(d, 0.5), 2)} [${fmt(q(d, 0.25), 2)}, ${fmt(q(d, 0.75), 2)}]` : '-';
+    };
+    console.log(table(['call', 'own', 'own+exit'], OPS.map((op) => [op.name, paired(op, 'own'), paired(op, 'ownExit')])));
   }
 }
 const others = runtimes.filter((rt) => !rt.name.startsWith('tsrunc'));
