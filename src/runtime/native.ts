@@ -94,11 +94,6 @@ export function native(): Native {
   return g[LOADED];
 }
 
-/** The addon if this process loaded it already, without loading it. */
-export function loadedNative(): Native | undefined {
-  return (globalThis as WithAddon)[LOADED];
-}
-
 export function initHelperPath(): string {
   return path.join(packageRoot(), 'build', 'Release', 'tsrunc-init');
 }

@@ -132,8 +132,8 @@ describe('global behaviour', () => {
   });
 
   it('a hot call that skips Node\'s teardown keeps it when Node is asked for output at exit', async () => {
-    // delete --force of nothing loads the addon (the state directory is opened through it), so it ends
-    // with _exit(2) (src/cli/fast/exit.ts), unless Node was given options that write at exit.
+    // A hot call ends with _exit(2) through the addon (src/cli/fast/exit.ts), unless Node was given
+    // options that write at exit.
     const id = uniqueId('exit');
     expect((await tsrunc(['delete', '--force', id])).code).toBe(0);
     const coverage = tempDir();

@@ -1,4 +1,4 @@
-import { loadedNative } from '../../runtime/native';
+import { native } from '../../runtime/native';
 
 /**
  * process.exit() for a hot call that is done: its output went out with writeSync, nothing of its own is
@@ -6,15 +6,21 @@ import { loadedNative } from '../../runtime/native';
  * itself down: it stops and joins V8's platform threads, runs the C++ atexit handlers and restores the
  * stdio modes it saved at start. None of that matters to a call that changed no stdio mode, and it cost
  * 1.7-1.9 ms of wall time a call here (from the 'exit' event to the parent's reap, paired over 40
- * rounds). So the last 'exit' listener ends the process with _exit(2) through the addon, when the call
- * loaded it anyway (start, kill, delete, create, exec, state of a running container): a dlopen only for
- * this would cost ~0.6 ms. Node options (NODE_OPTIONS, flags such as --cpu-prof, NODE_V8_COVERAGE) may
- * want that teardown to write their output: then the exit is Node's own.
+ * rounds) and ~2.5 ms of CPU (a minimal script, wait4's rusage after the 'exit' event, medians of 60).
+ * So the last 'exit' listener ends the process with _exit(2) through the addon. A call that had not
+ * loaded it (state of a created container, list) loads it for this: the dlopen (~0.7 ms) costs less
+ * than the teardown (state: -0.7 ms of CPU from the first statement to the end, paired over 40 rounds).
+ * Node options (NODE_OPTIONS, flags such as --cpu-prof, NODE_V8_COVERAGE) may want that teardown to
+ * write their output, and an addon that does not load leaves nothing to call: then the exit is Node's.
  */
 export function exitDone(): never {
-  const addon = loadedNative();
-  if (addon && !process.execArgv.length && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE) {
-    process.once('exit', (code) => addon.exitNow(typeof process.exitCode === 'number' ? process.exitCode : code));
+  if (!process.execArgv.length && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE) {
+    try {
+      const addon = native();
+      process.once('exit', (code) => addon.exitNow(typeof process.exitCode === 'number' ? process.exitCode : code));
+    } catch {
+      // no addon: Node's own exit
+    }
   }
   process.exit();
 }

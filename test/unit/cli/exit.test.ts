@@ -1,11 +1,16 @@
-// A hot call that is done (src/cli/fast/exit.ts) ends with _exit(2) once its 'exit' listeners ran, when it
-// loaded the addon anyway; with Node options that may write at teardown (NODE_OPTIONS, flags,
-// NODE_V8_COVERAGE) the exit stays Node's.
+// A hot call that is done (src/cli/fast/exit.ts) ends with _exit(2) through the addon once its 'exit'
+// listeners ran; with Node options that may write at teardown (NODE_OPTIONS, flags, NODE_V8_COVERAGE), or
+// an addon that does not load, the exit stays Node's.
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 
 const exitNow = vi.fn();
-let addonLoaded = true;
-vi.mock('../../../src/runtime/native', () => ({ loadedNative: () => (addonLoaded ? { exitNow } : undefined) }));
+let addonLoads = true;
+vi.mock('../../../src/runtime/native', () => ({
+  native: () => {
+    if (!addonLoads) throw new Error('cannot open shared object file');
+    return { exitNow };
+  },
+}));
 const { exitDone } = await import('../../../src/cli/fast/exit');
 
 const saved = { execArgv: process.execArgv, options: process.env.NODE_OPTIONS, coverage: process.env.NODE_V8_COVERAGE, exitCode: process.exitCode };
@@ -13,7 +18,7 @@ beforeEach(() => {
   process.execArgv = [];
   delete process.env.NODE_OPTIONS;
   delete process.env.NODE_V8_COVERAGE;
-  addonLoaded = true;
+  addonLoads = true;
   exitNow.mockReset();
 });
 afterEach(() => {
@@ -53,7 +58,7 @@ it('ends with the addon once the exit listeners ran, with the exit code', () => 
 });
 
 it.each([
-  ['the addon was not loaded', () => (addonLoaded = false)],
+  ['the addon does not load', () => (addonLoads = false)],
   ['NODE_OPTIONS is set', () => (process.env.NODE_OPTIONS = '--cpu-prof')],
   ['node has flags', () => (process.execArgv = ['--cpu-prof'])],
   ['coverage is collected', () => (process.env.NODE_V8_COVERAGE = '/tmp/cov')],
