@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import { exitDone } from './fast/exit';
 import { err } from './output';
 
 export const VERSION = '0.1.0';
@@ -81,5 +82,5 @@ export function fail(g: Globals, command: string, error: unknown): never {
   writeLog(g, 'error', msg);
   err(`tsrunc: ${command}: ${msg}\n`);
   if (g.debug && error instanceof Error && error.stack) err(error.stack + '\n');
-  process.exit(1);
+  exitDone(1);
 }

@@ -1,8 +1,8 @@
 import { native } from '../../runtime/native';
 
 /**
- * process.exit() for a hot call that is done: its output went out with writeSync, nothing of its own is
- * still open. After the 'exit' listeners (the warm code cache's writer among them), Node still tears
+ * process.exit(code) for a call that is done, successfully or not: its output and errors went out with
+ * writeSync, nothing of its own is still open. After the 'exit' listeners (the warm code cache's writer among them), Node still tears
  * itself down: it stops and joins V8's platform threads, runs the C++ atexit handlers and restores the
  * stdio modes it saved at start. None of that matters to a call that changed no stdio mode, and it cost
  * 1.7-1.9 ms of wall time a call here (from the 'exit' event to the parent's reap, paired over 40
@@ -13,14 +13,14 @@ import { native } from '../../runtime/native';
  * Node options (NODE_OPTIONS, flags such as --cpu-prof, NODE_V8_COVERAGE) may want that teardown to
  * write their output, and an addon that does not load leaves nothing to call: then the exit is Node's.
  */
-export function exitDone(): never {
+export function exitDone(code = 0): never {
   if (!process.execArgv.length && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE) {
     try {
       const addon = native();
-      process.once('exit', (code) => addon.exitNow(typeof process.exitCode === 'number' ? process.exitCode : code));
+      process.once('exit', (exitCode) => addon.exitNow(typeof process.exitCode === 'number' ? process.exitCode : exitCode));
     } catch {
       // no addon: Node's own exit
     }
   }
-  process.exit();
+  process.exit(code);
 }

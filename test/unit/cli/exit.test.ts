@@ -31,8 +31,8 @@ afterEach(() => {
   process.exitCode = saved.exitCode;
 });
 
-/** Runs exitDone with process.exit stubbed; returns the 'exit' listener it registered, if any. */
-function exitListener(): ((code: number) => void) | undefined {
+/** Runs exitDone(code) with process.exit stubbed; returns the 'exit' listener it registered, if any. */
+function exitListener(code?: number): ((code: number) => void) | undefined {
   let listener: ((code: number) => void) | undefined;
   vi.spyOn(process, 'once').mockImplementation(((event: string, cb: (code: number) => void) => {
     if (event === 'exit') listener = cb;
@@ -41,8 +41,8 @@ function exitListener(): ((code: number) => void) | undefined {
   const exit = vi.spyOn(process, 'exit').mockImplementation((() => {
     throw new Error('process.exit');
   }) as typeof process.exit);
-  expect(() => exitDone()).toThrow('process.exit');
-  expect(exit).toHaveBeenCalledTimes(1);
+  expect(() => (code === undefined ? exitDone() : exitDone(code))).toThrow('process.exit');
+  expect(exit).toHaveBeenCalledExactlyOnceWith(code ?? 0);
   return listener;
 }
 
@@ -55,6 +55,12 @@ it('ends with the addon once the exit listeners ran, with the exit code', () => 
   process.exitCode = 3;
   last!(0);
   expect(exitNow).toHaveBeenLastCalledWith(3);
+});
+
+it('a failed call leaves with its status', () => {
+  const last = exitListener(1);
+  last!(1);
+  expect(exitNow).toHaveBeenCalledWith(1);
 });
 
 it.each([
