@@ -119,16 +119,17 @@ static Napi::Object StatFields(Napi::Env env, const struct stat& st) {
   return o;
 }
 
-// openStateDir(root, name) -> { fd, ino, root: {mode, uid}, dir: {mode, uid}, locked, current } | undefined
+// openStateDir(root, name, lock = true) -> { fd, ino, root: {mode, uid}, dir: {mode, uid}, locked, current } | undefined
 // A state directory opened (O_NOFOLLOW, below an fd of the root), with what the privacy checks need and
-// an exclusive flock tried without waiting: every CLI call on a container does this first, and one call
-// here costs less than Node's stat, open, fstat and stat, each compiled on its first use. `current`:
+// (lock) an exclusive flock tried without waiting: every CLI call on a container does this first, and one
+// call here costs less than Node's stat, open, fstat and stat, each compiled on its first use. `current`:
 // still the root's entry of that name once locked (a delete may have removed it just before).
 // Undefined: the root or the directory does not exist. Other failures throw (errno).
 static Napi::Value OpenStateDir(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string root = info[0].As<Napi::String>().Utf8Value();
   std::string name = info[1].As<Napi::String>().Utf8Value();
+  bool lock = info.Length() < 3 || info[2].ToBoolean().Value();
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
     errno = EINVAL;
     return ThrowErrno(env, ("open " + name).c_str());
@@ -146,10 +147,12 @@ static Napi::Value OpenStateDir(const Napi::CallbackInfo& info) {
   }
   if (fstat(fd, &dirSt) < 0) goto fail;
   {
-    bool locked = true;
-    int rc;
-    do rc = flock(fd, LOCK_EX | LOCK_NB);
-    while (rc < 0 && errno == EINTR);
+    bool locked = lock;
+    int rc = 0;
+    if (lock) {
+      do rc = flock(fd, LOCK_EX | LOCK_NB);
+      while (rc < 0 && errno == EINTR);
+    }
     if (rc < 0) {
       if (errno != EWOULDBLOCK) goto fail;
       locked = false;

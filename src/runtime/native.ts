@@ -35,9 +35,10 @@ export interface Native {
   fstatfsType(fd: number): number;
   /**
    * A state directory `name` below `root`, opened without following a symlink, its exclusive flock tried
-   * without waiting; `current`: locked and still root's entry of that name. Undefined: root or directory absent.
+   * without waiting (unless `lock` is false); `current`: locked and still root's entry of that name.
+   * Undefined: root or directory absent.
    */
-  openStateDir(root: string, name: string): OpenedStateDir | undefined;
+  openStateDir(root: string, name: string, lock?: boolean): OpenedStateDir | undefined;
   /** rm -rf of `name` below the directory `parent` through directory fds: never follows a symlink, never crosses a mount. */
   removeTreeAt(parent: string, name: string): void;
   mount?(source: string, target: string, fstype: string, flags: number, data: string): void;
