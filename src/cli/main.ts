@@ -47,5 +47,8 @@ function loadCall(command: string | undefined): Promise<CallBundle> {
 }
 
 const args = process.argv.slice(2);
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) out(VERSION_TEXT + '\n');
-else void loadCall(commandOf(args)).then((bundle) => bundle.main(args));
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  out(VERSION_TEXT + '\n');
+  // not a drained loop: that frees the heap and isolate first (~2.5 ms CPU here; see fast/exit.ts)
+  process.exit();
+} else void loadCall(commandOf(args)).then((bundle) => bundle.main(args));
