@@ -100,7 +100,7 @@ const OWN_FLOOR = opts.own ? [process.execPath, writeOwnFloor(workDir)] : undefi
 const ownProbes = new Map();
 if (opts.own) for (const rt of runtimes) if (rt.name.startsWith('tsrunc')) ownProbes.set(rt.name, writeOwnProbe(rt.argv[1]));
 
-// samples[rt][op] = [{ wall, cpu, floorWall, floorCpu }]
+// samples[rt][op] = [{ wall, cpu, own, ownExit, floorWall, floorCpu, floorOwn, floorOwnExit }]
 const samples = Object.fromEntries(runtimes.map((rt) => [rt.name, Object.fromEntries(OPS.map((op) => [op.name, []]))]));
 
 let failed = false;
@@ -125,8 +125,14 @@ try {
         const f = f1 ?? call(floor, { cpu, own });
         op.after?.(rt);
         samples[rt.name][op.name].push({
-          ...{ wall: s.wall, cpu: s.cpu, own: s.own ?? NaN, ownExit: s.ownExit ?? NaN },
-          ...{ floorWall: f.wall, floorCpu: f.cpu, floorOwn: f.own ?? NaN, floorOwnExit: f.ownExit ?? NaN },
+          wall: s.wall,
+          cpu: s.cpu,
+          own: s.own ?? NaN,
+          ownExit: s.ownExit ?? NaN,
+          floorWall: f.wall,
+          floorCpu: f.cpu,
+          floorOwn: f.own ?? NaN,
+          floorOwnExit: f.ownExit ?? NaN,
         });
       }
     }
@@ -167,10 +173,8 @@ for (const rt of runtimes) {
   }
 }
 const floorAll = runtimes.flatMap((rt) => OPS.flatMap((op) => samples[rt.name][op.name]));
-summary['node -e 0'] = {
-  ...{ wall: median(floorAll.map((x) => x.floorWall)), cpu: median(floorAll.map((x) => x.floorCpu)) },
-  ...{ own: median(floorAll.map((x) => x.floorOwn)), ownExit: median(floorAll.map((x) => x.floorOwnExit)) },
-};
+const floorMedian = (key) => median(floorAll.map((x) => x[key]));
+summary['node -e 0'] = { wall: floorMedian('floorWall'), cpu: floorMedian('floorCpu'), own: floorMedian('floorOwn'), ownExit: floorMedian('floorOwnExit') };
 
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${fmt(a / b, 2)}x` : '-');
 const tsruncs = runtimes.filter((rt) => rt.name.startsWith('tsrunc'));
