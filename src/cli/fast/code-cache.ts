@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { readIfPresent } from '../../runtime/read-if-present';
 import { runWrapped, WRAP_HEAD, WRAP_TAIL } from './bundle-load';
 import { isRepresentative } from './warm-mark';
 
@@ -17,22 +18,13 @@ import { isRepresentative } from './warm-mark';
  * A cache that V8 rejects (other Node version or V8 flags) only costs the normal compile; a rejected warm
  * cache is made again.
  */
-function readOptional(file: string): Buffer | undefined {
-  // asked, not thrown: a call's first fs exception costs ~0.7 ms, and a read-only install has no warm cache
-  if (!fs.existsSync(file)) return undefined;
-  try {
-    return fs.readFileSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
 export function loadCached(file: string, produce = false): unknown {
   // The build stores create, exec and run already wrapped (scripts/build.mjs): no 130 KB copy to make.
   const text = fs.readFileSync(file, 'utf8');
   const source = text.startsWith(WRAP_HEAD) ? text : WRAP_HEAD + text + WRAP_TAIL;
-  const warm = produce ? undefined : readOptional(file + '.warm-cache');
-  const cachedData = produce ? undefined : (warm ?? readOptional(file + '.cache'));
+  // a read-only install may have no warm cache: asked, not thrown (read-if-present.ts)
+  const warm = produce ? undefined : readIfPresent(file + '.warm-cache');
+  const cachedData = produce ? undefined : (warm ?? readIfPresent(file + '.cache'));
   const script = new vm.Script(source, { filename: file, cachedData });
   const exports = runWrapped(script.runInThisContext() as (...args: unknown[]) => void, file);
   if (produce) fs.writeFileSync(file + '.cache', script.createCachedData());

@@ -2,9 +2,10 @@ import { native } from '../../runtime/native';
 
 /**
  * process.exit(code) for a call that is done, successfully or not: its output and errors went out with
- * writeSync, nothing of its own is still open. After the 'exit' listeners (the warm code cache's writer among them), Node still tears
- * itself down: it stops and joins V8's platform threads, runs the C++ atexit handlers and restores the
- * stdio modes it saved at start. None of that matters to a call that changed no stdio mode, and it cost
+ * writeSync, nothing of its own is still open. After the 'exit' listeners (the warm code cache's writer
+ * among them), Node still tears itself down: it stops and joins V8's platform threads, runs the C++
+ * atexit handlers and restores the stdio modes it saved at start. None of that matters to a call that
+ * changed no stdio mode, and it cost
  * 1.7-1.9 ms of wall time a call here (from the 'exit' event to the parent's reap, paired over 40
  * rounds) and ~2.5 ms of CPU (a minimal script, wait4's rusage after the 'exit' event, medians of 60).
  * So the last 'exit' listener ends the process with _exit(2) through the addon. A call that had not
