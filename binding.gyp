@@ -10,7 +10,8 @@
         "native/addon/bpf.cc",
         "native/addon/mount.cc",
         "native/addon/fsat.cc",
-        "native/addon/fsops.cc"
+        "native/addon/fsops.cc",
+        "native/addon/mapfile.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

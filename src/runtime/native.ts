@@ -20,6 +20,12 @@ export interface Native {
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   reapPidfd(pidfd: number): { code: number | null; signal: number | null } | null;
   setChildSubreaper(on?: boolean): void;
+  /**
+   * A file mapped read-only: an ASCII file as an external string, or its bytes as an external Buffer;
+   * undefined when it cannot be mapped (absent, empty, not a regular file).
+   */
+  mapFile(path: string, asText: true): string | undefined;
+  mapFile(path: string, asText: false): Buffer | undefined;
   /** _exit(2): the process ends here, without Node's teardown. */
   exitNow(code: number): never;
   unixConnect(path: string): number;
