@@ -180,7 +180,28 @@ fail:
   return ThrowErrno(env, ("open " + root + "/" + name).c_str());
 }
 
+// inodesIn(dir, names): each name's inode below dir (symlinks followed, as stat(2) does), -1 where it
+// has none; undefined when dir cannot be opened. exec compares /proc/<init>/ns/* with /proc/self/ns/*: sixteen fs.statSync calls, each
+// building a Stats object, had cost a cold CLI ~0.85 ms.
+static Napi::Value InodesIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array names = info[1].As<Napi::Array>();
+  int dirFd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirFd < 0) return env.Undefined();
+  Napi::Array out = Napi::Array::New(env, names.Length());
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    struct stat st;
+    std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+    bool found = fstatat(dirFd, name.c_str(), &st, 0) == 0;
+    out.Set(i, Napi::Number::New(env, found ? static_cast<double>(st.st_ino) : -1));
+  }
+  close(dirFd);
+  return out;
+}
+
 void RegisterFsat(Napi::Env env, Napi::Object exports) {
+  exports.Set("inodesIn", Napi::Function::New(env, InodesIn));
   exports.Set("openStateDir", Napi::Function::New(env, OpenStateDir));
   exports.Set("openat2", Napi::Function::New(env, OpenAt2));
   exports.Set("fstatfsType", Napi::Function::New(env, FstatfsType));

@@ -37,6 +37,8 @@ export interface Native {
   umountDetach(path: string): void;
   /** openat2(2) (O_CLOEXEC added); `resolve` is RESOLVE_* flags. */
   openat2(dirfd: number, path: string, flags: number, resolve: number): number;
+  /** Each name's inode below `dir` (symlinks followed), -1 where it has none; undefined: no `dir`. */
+  inodesIn(dir: string, names: string[]): number[] | undefined;
   /** f_type of fstatfs(2). */
   fstatfsType(fd: number): number;
   /**

@@ -4,6 +4,8 @@ import { NAMESPACES } from '../config/namespaces';
 import { Plan, s, u64 } from './encode';
 import { addConsoleStep, addHomeStep, addOomStep, addPersonalityStep, addProcessSteps } from './build';
 import { addLsmSteps, hostLsm, type LsmHost } from '../lsm';
+import { native } from '../native';
+import { RuntimeError } from '../errors';
 
 export interface ExecPlanOptions {
   id: string;
@@ -27,16 +29,17 @@ export interface ExecPlanOptions {
  * mount namespace last (its /proc no longer shows `pid`).
  */
 export function namespacesToJoin(pid: number): Array<{ type: string; path: string; flag: number }> {
+  const types = Object.keys(NAMESPACES);
+  const names = types.map((type) => NAMESPACES[type].procName);
+  // One addon call for the sixteen stats (fs.statSync: ~0.85 ms of a cold CLI)
+  const theirs = native().inodesIn(`/proc/${pid}/ns`, names);
+  const ours = native().inodesIn('/proc/self/ns', names);
+  // joining nothing would run the process in the runtime's namespaces
+  if (!theirs || !ours) throw new RuntimeError(`exec: the container's init (pid ${pid}) has exited`);
   const joins = [];
-  for (const [type, info] of Object.entries(NAMESPACES)) {
-    const path = `/proc/${pid}/ns/${info.procName}`;
-    let theirs: fs.Stats;
-    try {
-      theirs = fs.statSync(path);
-    } catch {
-      continue; // a kernel without this namespace type
-    }
-    if (theirs.ino !== fs.statSync(`/proc/self/ns/${info.procName}`).ino) joins.push({ type, path, flag: info.flag });
+  for (let i = 0; i < types.length; i++) {
+    // -1: a kernel without this namespace type
+    if (theirs[i] >= 0 && theirs[i] !== ours[i]) joins.push({ type: types[i], path: `/proc/${pid}/ns/${names[i]}`, flag: NAMESPACES[types[i]].flag });
   }
   const rank = (type: string) => (type === 'user' ? 0 : type === 'mount' ? 2 : 1);
   return joins.sort((a, b) => rank(a.type) - rank(b.type));

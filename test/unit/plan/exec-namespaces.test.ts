@@ -1,0 +1,34 @@
+// Which namespaces an exec joins: those of the container's init that differ from the runtime's, the
+// user namespace first and the mount namespace last (src/runtime/plan/build-exec.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, expect, it } from 'vitest';
+import { namespacesToJoin } from '../../../src/runtime/plan/build-exec';
+
+let child: ChildProcess | undefined;
+afterEach(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+  child = undefined;
+});
+
+it('joins only the namespaces the init does not share with the runtime', async () => {
+  // unshare(1) execs `cat` in new mount, uts and ipc namespaces; cat's first output says it runs
+  child = spawn('unshare', ['--mount', '--uts', '--ipc', 'sh', '-c', 'echo ready; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await once(child.stdout!, 'data');
+  const joins = namespacesToJoin(child.pid!);
+  expect(joins.map((j) => j.type)).toEqual(['uts', 'ipc', 'mount']);
+  expect(joins[2]).toEqual({ type: 'mount', path: `/proc/${child.pid}/ns/mnt`, flag: 0x00020000 });
+});
+
+it('joins nothing for a process in the runtime\'s own namespaces', () => {
+  expect(namespacesToJoin(process.pid)).toEqual([]);
+});
+
+it('refuses an init that has exited instead of joining nothing', async () => {
+  child = spawn('true');
+  await once(child, 'exit');
+  expect(() => namespacesToJoin(child!.pid!)).toThrow(/has exited/);
+});
