@@ -48,18 +48,18 @@ static Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
-// sendPlan(fd, plan: Buffer): the plan in a sealed memfd, passed with one byte ('F') on the sync
+// sendPlan(fd, plan: Uint8Array): the plan in a sealed memfd, passed with one byte ('F') on the sync
 // socket. A SEQPACKET message is capped by the socket buffer (~200 KB); a config the kernel can exec
 // (a 1 MB env) must fit.
 static Napi::Value SendPlan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
-  Napi::Buffer<char> data = info[1].As<Napi::Buffer<char>>();
+  Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
   int mfd = memfd_create("tsrunc-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) return ThrowErrno(env, "memfd_create");
   size_t off = 0;
-  while (off < data.Length()) {
-    ssize_t n = write(mfd, data.Data() + off, data.Length() - off);
+  while (off < data.ByteLength()) {
+    ssize_t n = write(mfd, data.Data() + off, data.ByteLength() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int saved = errno;

@@ -31,12 +31,12 @@ export class HelperSession {
     this.sendRaw(Buffer.concat([Buffer.from(tag), Buffer.from(payload)]));
   }
 
-  sendPlan(plan: Buffer): void {
+  sendPlan(plan: Uint8Array): void {
     this.sendRaw(plan, true);
   }
 
   /** A helper that died has said why before it went: that error, not EPIPE, is the one to report. */
-  private sendRaw(data: Buffer, plan = false): void {
+  private sendRaw(data: Uint8Array, plan = false): void {
     try {
       if (plan) native().sendPlan(this.sock, data);
       else native().sendMsg(this.sock, data);

@@ -7,7 +7,7 @@ export interface Native {
   spawnHelper(helperPath: string, fds: number[], cgroupFd: number): { pid: number; pidfd: number; sock: number };
   sendMsg(fd: number, data: Uint8Array, fds?: number[]): number;
   /** The plan, in a sealed memfd passed over the sync socket (no message size limit). */
-  sendPlan(fd: number, plan: Buffer): void;
+  sendPlan(fd: number, plan: Uint8Array): void;
   recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
   /** hangupOnly: resolved only once every peer of the socket has closed it (queued messages do not count). */
   waitReadable(fd: number, hangupOnly?: boolean): Promise<void>;

@@ -30,7 +30,7 @@ export class Plan {
    * garbage, enough to bring on a scavenge; Buffer's own write methods, and a separate pass counting
    * UTF-8 lengths, are JS that a short-lived process runs cold.
    */
-  encode(): Buffer {
+  encode(): Uint8Array {
     let bound = 0;
     for (const step of this.steps) bound += 8 + recordBound(step);
     const w = new Writer(bound);
@@ -42,7 +42,8 @@ export class Plan {
       for (const f of step.args) w.field(f);
       w.view.setUint32(len, w.at - len - 4, true);
     }
-    return w.out.subarray(0, w.at);
+    // a view, not Buffer#subarray (JS that a cold process first compiles: ~0.12 ms)
+    return new Uint8Array(w.out.buffer, w.out.byteOffset, w.at);
   }
 }
 

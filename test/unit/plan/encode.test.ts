@@ -57,7 +57,7 @@ describe('Plan.encode', () => {
       linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }] },
     } as unknown as Spec;
     const plan = buildCreatePlan(spec, { id: 'x', rootfs: '/tmp/rootfs', preserveFds: 0, stateDirFd: 3 });
-    const buf = plan.encode();
+    const buf = Buffer.from(plan.encode());
     let at = 0;
     for (const step of plan.steps) {
       expect(buf.readUInt32LE(at)).toBe(Op[step.op]);
