@@ -3,6 +3,7 @@
 #include "addon.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/file.h>
@@ -41,6 +42,19 @@ static Napi::Value FstatfsType(const Napi::CallbackInfo& info) {
   struct statfs st;
   if (fstatfs(fd, &st) < 0) return ThrowErrno(info.Env(), "fstatfs");
   return Napi::Number::New(info.Env(), static_cast<double>(static_cast<unsigned long>(st.f_type)));
+}
+
+// isCgroup2Root(path): whether path is the root directory of a cgroup2 hierarchy (cgroupfs, inode 1),
+// not through a symlink: the CLI finds the cgroup2 mount at its usual places without reading mountinfo.
+static Napi::Value IsCgroup2Root(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Napi::Boolean::New(info.Env(), false);
+  struct statfs sfs;
+  struct stat st;
+  bool root = fstatfs(fd, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC && fstat(fd, &st) == 0 && st.st_ino == 1;
+  close(fd);
+  return Napi::Boolean::New(info.Env(), root);
 }
 
 static constexpr int kMaxDepth = 128;
@@ -205,5 +219,6 @@ void RegisterFsat(Napi::Env env, Napi::Object exports) {
   exports.Set("openStateDir", Napi::Function::New(env, OpenStateDir));
   exports.Set("openat2", Napi::Function::New(env, OpenAt2));
   exports.Set("fstatfsType", Napi::Function::New(env, FstatfsType));
+  exports.Set("isCgroup2Root", Napi::Function::New(env, IsCgroup2Root));
   exports.Set("removeTreeAt", Napi::Function::New(env, RemoveTreeAt));
 }

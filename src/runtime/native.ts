@@ -39,6 +39,8 @@ export interface Native {
   openat2(dirfd: number, path: string, flags: number, resolve: number): number;
   /** Each name's inode below `dir` (symlinks followed), -1 where it has none; undefined: no `dir`. */
   inodesIn(dir: string, names: string[]): number[] | undefined;
+  /** Whether `path` is the root directory of a cgroup2 hierarchy (inode 1), not through a symlink. */
+  isCgroup2Root(path: string): boolean;
   /** f_type of fstatfs(2). */
   fstatfsType(fd: number): number;
   /**
