@@ -17,17 +17,29 @@
 
 static constexpr int kMaxFds = 16;
 
-// sendMsg(fd, data: Buffer, fds?: number[])
+// sendMsg(fd, data: Uint8Array | string (sent as UTF-8), fds?: number[])
 static Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
-  Napi::Buffer<char> data = info[1].As<Napi::Buffer<char>>();
+  // a string is encoded here: Buffer.from and Buffer.concat are JS that a cold CLI compiles first
+  std::string text;
+  char* bytes;
+  size_t length;
+  if (info[1].IsString()) {
+    text = info[1].As<Napi::String>().Utf8Value();
+    bytes = text.data();
+    length = text.size();
+  } else {
+    Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
+    bytes = reinterpret_cast<char*>(data.Data());
+    length = data.ByteLength();
+  }
   std::vector<int> fds;
   if (info.Length() > 2 && info[2].IsArray()) {
     Napi::Array a = info[2].As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length() && i < kMaxFds; i++) fds.push_back(a.Get(i).As<Napi::Number>().Int32Value());
   }
-  struct iovec iov = {data.Data(), data.Length()};
+  struct iovec iov = {bytes, length};
   char cbuf[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
   struct msghdr msg = {};
   msg.msg_iov = &iov;

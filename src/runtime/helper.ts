@@ -27,19 +27,19 @@ export class HelperSession {
     return new HelperSession(pid, pidfd, sock);
   }
 
-  send(tag: string, payload: Buffer | string = ''): void {
-    this.sendRaw(Buffer.concat([Buffer.from(tag), Buffer.from(payload)]));
+  send(tag: string, payload = ''): void {
+    // one string, encoded by the addon (Buffer.concat and Buffer.from cost a cold create ~0.2 ms)
+    this.sending(() => native().sendMsg(this.sock, tag + payload));
   }
 
   sendPlan(plan: Uint8Array): void {
-    this.sendRaw(plan, true);
+    this.sending(() => native().sendPlan(this.sock, plan));
   }
 
   /** A helper that died has said why before it went: that error, not EPIPE, is the one to report. */
-  private sendRaw(data: Uint8Array, plan = false): void {
+  private sending(send: () => void): void {
     try {
-      if (plan) native().sendPlan(this.sock, data);
-      else native().sendMsg(this.sock, data);
+      send();
     } catch (err) {
       for (let msg = native().recvMsg(this.sock); msg && msg.data.length; msg = native().recvMsg(this.sock)) {
         const text = msg.data.toString('utf8');

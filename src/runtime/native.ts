@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 /** The addon's functions (native/addon/). */
 export interface Native {
   spawnHelper(helperPath: string, fds: number[], cgroupFd: number): { pid: number; pidfd: number; sock: number };
-  sendMsg(fd: number, data: Uint8Array, fds?: number[]): number;
+  /** A string goes as UTF-8. */
+  sendMsg(fd: number, data: Uint8Array | string, fds?: number[]): number;
   /** The plan, in a sealed memfd passed over the sync socket (no message size limit). */
   sendPlan(fd: number, plan: Uint8Array): void;
   recvMsg(fd: number): { data: Buffer; fds: number[] } | null;
