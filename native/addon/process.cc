@@ -73,7 +73,6 @@ static Napi::Value UserName(const Napi::CallbackInfo& info) {
     text.append(chunk, static_cast<size_t>(n));
   }
   close(fd);
-  const std::string want = std::to_string(uid);
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
@@ -83,7 +82,10 @@ static Napi::Value UserName(const Napi::CallbackInfo& info) {
     size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
     size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
     if (c3 == std::string_view::npos || c1 == 0) continue;
-    if (line.substr(c2 + 1, c3 - c2 - 1) == want) return Napi::String::New(info.Env(), std::string(line.substr(0, c1)));
+    // the uid field as a number ("007" is 7), as libcontainer/user's parser reads it
+    std::string_view field = line.substr(c2 + 1, c3 - c2 - 1);
+    if (field.empty() || field.size() > 10 || field.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    if (std::stoull(std::string(field)) == uid) return Napi::String::New(info.Env(), std::string(line.substr(0, c1)));
   }
   return info.Env().Undefined();
 }

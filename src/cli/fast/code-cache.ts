@@ -38,10 +38,10 @@ export function loadCached(file: string, produce = false): unknown {
 }
 
 /**
- * The addon's mapFile: the source and cache mapped, not read into the heap (create 134 + 178 KB: ~3 ms
- * of a cold process's CPU, mostly faulting in fresh pages; native/addon/mapfile.c). Every call that
- * loads these bundles loads the addon anyway. The build's bundles are ASCII (the build's `produce` call checks),
- * so a Latin-1 string is their text. Without the addon (the build making the caches): fs reads.
+ * The addon's mapFile: the source and cache mapped, not read into the heap (create 134 + 178 KB: ~2 ms
+ * of a cold process's CPU in isolation, mostly faulting in fresh pages; native/addon/mapfile.c). Every
+ * call that loads these bundles loads the addon anyway. The bundles are ASCII (`produce` checks), so a
+ * Latin-1 string is their text. Without the addon (the build making the caches): fs reads.
  */
 function mapper(): Native['mapFile'] | undefined {
   try {
