@@ -57,6 +57,18 @@ static Napi::Value IsCgroup2Root(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), root);
 }
 
+// fstatBrief(fd) -> { mode, size }: delete's one stat (its journal's), without Node's Stats machinery,
+// whose first use cost a cold delete ~0.3 ms.
+static Napi::Value FstatBrief(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct stat st;
+  if (fstat(info[0].As<Napi::Number>().Int32Value(), &st) < 0) return ThrowErrno(env, "fstat");
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("mode", Napi::Number::New(env, st.st_mode));
+  r.Set("size", Napi::Number::New(env, static_cast<double>(st.st_size)));
+  return r;
+}
+
 static constexpr int kMaxDepth = 128;
 static constexpr int kRetries = 16;
 // A directory entry is opened only as a directory of the same mount, never through a symlink.
@@ -220,5 +232,6 @@ void RegisterFsat(Napi::Env env, Napi::Object exports) {
   exports.Set("openat2", Napi::Function::New(env, OpenAt2));
   exports.Set("fstatfsType", Napi::Function::New(env, FstatfsType));
   exports.Set("isCgroup2Root", Napi::Function::New(env, IsCgroup2Root));
+  exports.Set("fstatBrief", Napi::Function::New(env, FstatBrief));
   exports.Set("removeTreeAt", Napi::Function::New(env, RemoveTreeAt));
 }

@@ -42,6 +42,8 @@ export interface Native {
   inodesIn(dir: string, names: string[]): number[] | undefined;
   /** Whether `path` is the root directory of a cgroup2 hierarchy (inode 1), not through a symlink. */
   isCgroup2Root(path: string): boolean;
+  /** fstat(2)'s mode and size. */
+  fstatBrief(fd: number): { mode: number; size: number };
   /** f_type of fstatfs(2). */
   fstatfsType(fd: number): number;
   /**

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors';
+import { native } from '../native';
 import type { CgroupMkdirObserver } from '../cgroups/manager';
 import { checkCgroupPath } from '../cgroups/path';
 import { processStartTime } from './status';
@@ -123,8 +124,10 @@ export function readJournal(dir: string): JournalEntry[] {
   try {
     const fd = fs.openSync(path.join(dir, JOURNAL_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile() || st.size > MAX_JOURNAL) throw new RuntimeError(`${dir}/${JOURNAL_FILE}: not a journal`);
+      // the addon's fstat: delete's only stat, and Node's first one costs a cold call ~0.3 ms
+      const st = native().fstatBrief(fd);
+      const isFile = (st.mode & fs.constants.S_IFMT) === fs.constants.S_IFREG;
+      if (!isFile || st.size > MAX_JOURNAL) throw new RuntimeError(`${dir}/${JOURNAL_FILE}: not a journal`);
       text = fs.readFileSync(fd, 'utf8');
     } finally {
       fs.closeSync(fd);

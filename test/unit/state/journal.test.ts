@@ -1,6 +1,6 @@
 // The write-ahead journal: appended lines read back; a line torn by a kill is skipped; anything
 // malformed (it is as untrusted as state.json) is refused.
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,16 @@ describe('journal', () => {
     expect(entries.map((e) => e.op)).toEqual(['cgroup', 'cgroup-made', 'process', 'file']);
     expect(entries[2]).toMatchObject({ op: 'process', pid: process.pid, what: 'self' });
     expect(() => Journal.create(dir)).toThrow(/EEXIST/);
+  });
+
+  it('refuses a journal that is not a regular file, or larger than 1 MiB', () => {
+    const asDir = fresh();
+    mkdirSync(join(asDir, JOURNAL_FILE));
+    expect(() => readJournal(asDir)).toThrow(/not a journal/);
+    const huge = fresh();
+    writeFileSync(join(huge, JOURNAL_FILE), '');
+    truncateSync(join(huge, JOURNAL_FILE), (1 << 20) + 1);
+    expect(() => readJournal(huge)).toThrow(/not a journal/);
   });
 
   it('skips a last line cut short by a kill; no journal is an empty one', () => {
