@@ -207,8 +207,8 @@ fail:
 }
 
 // inodesIn(dir, names): each name's inode below dir (symlinks followed, as stat(2) does), -1 where it
-// has none; undefined when dir cannot be opened. exec compares /proc/<init>/ns/* with /proc/self/ns/*: sixteen fs.statSync calls, each
-// building a Stats object, had cost a cold CLI ~0.85 ms.
+// has none; undefined when dir cannot be opened. exec compares /proc/<init>/ns/* with /proc/self/ns/*:
+// sixteen fs.statSync calls, each building a Stats object, had cost a cold CLI ~0.85 ms.
 static Napi::Value InodesIn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = info[0].As<Napi::String>().Utf8Value();

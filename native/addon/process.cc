@@ -1,15 +1,14 @@
 // Processes by pidfd: open, signal, reap; becoming a child subreaper; a user's name; leaving at once.
 #include "addon.h"
 #include <fcntl.h>
-#include <unistd.h>
-#include <string>
-#include <string_view>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
+#include <string>
+#include <string_view>
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
