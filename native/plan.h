@@ -89,6 +89,10 @@ enum plan_op {
 	                           step may hold an fd that leads outside the container */
 	OP_CLOEXEC_FROM = 57,   /* u64 first_private_fd: fds >= it and the report fd become close-on-exec */
 	OP_JOIN_NS = 58,        /* (nothing): join every namespace OP_SETNS opened, in plan order */
+	OP_PIN_PID = 59,        /* u64 pid, u64 start time: the process the plan names by /proc/<pid> must have
+	                           that start time; its /proc/<pid>/stat stays open for OP_CHECK_PIN */
+	OP_CHECK_PIN = 62,      /* (nothing): the pinned process still exists (so every /proc/<pid> opened since
+	                           OP_PIN_PID was its, not a reused pid's); closes the pin */
 	OP_MAX = 64,
 };
 

@@ -125,6 +125,8 @@ char **env_with_home(char **env);
 void op_close_private(struct reader *r);
 void op_cloexec_from(struct reader *r);
 void op_join_ns(struct reader *r);
+void op_pin_pid(struct reader *r);
+void op_check_pin(struct reader *r);
 /* Not dumpable: no process of the container may open our /proc/<pid> files (fds, cwd, root, mem). */
 void undumpable(void);
 

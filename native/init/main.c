@@ -36,7 +36,7 @@ static const op_handler handlers[OP_MAX] = {
 	[OP_CHROOT_TO] = op_chroot_to, [OP_LOOPBACK_UP] = op_loopback_up, [OP_HOME] = op_home,
 	[OP_PREPARE_MOUNT] = op_prepare_mount,
 	[OP_CLOSE_PRIVATE] = op_close_private, [OP_CLOEXEC_FROM] = op_cloexec_from,
-	[OP_JOIN_NS] = op_join_ns,
+	[OP_JOIN_NS] = op_join_ns, [OP_PIN_PID] = op_pin_pid, [OP_CHECK_PIN] = op_check_pin,
 };
 
 /* Node ignores SIGPIPE, and the runtime spawns us with every signal blocked (native/addon/spawn.cc):

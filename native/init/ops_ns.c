@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -133,4 +134,56 @@ void op_setsid(struct reader *r)
 	(void)r;
 	if (setsid() < 0)
 		die_errno("setsid");
+}
+
+/*
+ * OP_PIN_PID / OP_CHECK_PIN. exec opens the init's namespaces (and, without a mount namespace, its
+ * root) by /proc/<pid>: a number that names another process once the init has been reaped. The pin,
+ * /proc/<pid>/stat opened after the runtime checked the init's start time, refers to that one process
+ * for good: read again once everything is opened, it fails if the process is gone, in which case the
+ * number may have named a newer process in between, whose namespaces must not be joined.
+ */
+static int pin_fd = -1;
+static unsigned long long pin_start;
+
+/* Field 22 of /proc/<pid>/stat, counted from the last ')' (the command name may hold spaces and ')'). */
+static int read_start_time(int fd, unsigned long long *start)
+{
+	char buf[1024];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	for (int field = 3; p && field <= 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -1;
+	*start = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+void op_pin_pid(struct reader *r)
+{
+	int pid = (int)rd_u64(r);
+	unsigned long long want = rd_u64(r), start;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read_start_time(fd, &start) < 0 || start != want)
+		die("the container's init (pid %d) has exited", pid);
+	pin_fd = fd;
+	pin_start = want;
+}
+
+void op_check_pin(struct reader *r)
+{
+	(void)r;
+	unsigned long long start;
+	if (pin_fd < 0)
+		die("no process pinned");
+	if (read_start_time(pin_fd, &start) < 0 || start != pin_start)
+		die("the container's init has exited");
+	close(pin_fd);
+	pin_fd = -1;
 }

@@ -131,6 +131,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     const plan = buildExecPlan(proc, spec.linux?.seccomp, {
       id: opts.id,
       initPid: record.pid,
+      initStartTime: record.pidStartTime,
       preserveFds,
       consoleSocketFd: console ? 3 + preserveFds : undefined,
       seccompListenerFd: listenerFd >= 0 ? 3 + preserveFds + (console ? 1 : 0) : undefined,

@@ -11,6 +11,8 @@ export interface ExecPlanOptions {
   id: string;
   /** The container init, whose namespaces the process joins. */
   initPid: number;
+  /** Its start time (state.json's, checked against the running process): the helper pins it by this. */
+  initStartTime: number;
   preserveFds: number;
   consoleSocketFd?: number;
   /** Connected to linux.seccomp.listenerPath: the notify fd goes there. */
@@ -61,6 +63,9 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
   // Stage 1, still in the runtime's namespaces: the exec attribute, through the runtime's /proc (it
   // survives setns and fork; the kernel applies it at the final execve).
   addLsmSteps(plan, proc, opts.lsm ?? hostLsm());
+  // Everything below opens /proc/<init pid>/...: the pin makes sure that number named the init all along
+  // (not a process that got the pid after the init was reaped), checked once the last is opened.
+  plan.add('PIN_PID', 'exec', u64(opts.initPid), u64(opts.initStartTime));
   // Open all, then join (user first): once in the user namespace the init's /proc files are closed to us.
   const joins = namespacesToJoin(opts.initPid);
   for (const ns of joins) plan.add('SETNS', `namespace ${ns.type}`, s(ns.path), u64(ns.flag));
@@ -72,6 +77,7 @@ export function buildExecPlan(proc: Process, seccomp: LinuxSeccomp | undefined, 
   // A container in the runtime's mount namespace lives in a chroot: enter the init's root.
   if (!joins.some((ns) => ns.type === 'mount')) plan.add('CHROOT_TO', 'exec', s(`/proc/${opts.initPid}/root`));
   plan.add('ENTER_ROOT', 'exec');
+  plan.add('CHECK_PIN', 'exec');
   addHomeStep(plan, proc);
   addPersonalityStep(plan, opts.personality);
   if (proc.terminal && opts.consoleSocketFd !== undefined) addConsoleStep(plan, proc, opts.consoleSocketFd, false);

@@ -55,6 +55,8 @@ export const Op = {
   CLOSE_PRIVATE: 56,
   CLOEXEC_FROM: 57,
   JOIN_NS: 58,
+  PIN_PID: 59,
+  CHECK_PIN: 62,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -46,7 +46,7 @@ describe('LSM steps in the plan', () => {
 
   it('exec: the same steps in stage 1, before the namespaces are joined (the runtime\'s /proc) and the privilege drop', () => {
     const plan = buildExecPlan({ cwd: '/', user: { uid: 1, gid: 1 }, args: ['sh'], apparmorProfile: 'p', selinuxLabel: 'l' }, undefined, {
-      id: 'x', initPid: process.pid, preserveFds: 0, lsm: BOTH,
+      id: 'x', initPid: process.pid, initStartTime: 0, preserveFds: 0, lsm: BOTH,
     });
     const ops = plan.steps.map((st) => st.op);
     const last = Math.max(ops.indexOf('APPARMOR'), ops.indexOf('SELINUX_LABEL'));
