@@ -1,6 +1,8 @@
 // Basics without vitest: shared by the test helpers and the engine harness (which bench/engines.mjs
 // bundles and runs outside vitest).
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,3 +41,10 @@ export function alive(pid: number): boolean {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** SIGKILLs `child` if it still runs, and waits until Node has reaped it. */
+export async function killChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+}

@@ -10,13 +10,11 @@ import { HelperSession } from '../../src/runtime/helper';
 import { Plan, s, u64 } from '../../src/runtime/plan/encode';
 import { Msg } from '../../src/runtime/plan/ops';
 import { processStartTime } from '../../src/runtime/state/status';
+import { killChild } from '../helpers/base';
 
 let init: ChildProcess | undefined;
 afterEach(async () => {
-  if (init && init.exitCode === null && init.signalCode === null) {
-    init.kill('SIGKILL');
-    await once(init, 'exit');
-  }
+  await killChild(init);
   init = undefined;
 });
 

@@ -4,13 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
 import { buildExecPlan, namespacesToJoin } from '../../../src/runtime/plan/build-exec';
+import { killChild } from '../../helpers/base';
 
 let child: ChildProcess | undefined;
 afterEach(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
+  await killChild(child);
   child = undefined;
 });
 
