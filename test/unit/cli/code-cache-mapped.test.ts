@@ -3,6 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import vm from 'node:vm';
 import { afterEach, expect, it, vi } from 'vitest';
 import { loadCached } from '../../../src/cli/fast/code-cache';
 import { native } from '../../../src/runtime/native';
@@ -19,15 +20,27 @@ function tempDir(): string {
   return dir;
 }
 
-const mappedFiles = () => readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.split(/\s+/)[5]);
+const mappedFiles = (): string[] => readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.split(/\s+/)[5]);
 
-it('loads a bundle from its mapped source and cache', () => {
+it('compiles a bundle from its mapped source and cache', () => {
   const file = join(tempDir(), 'op.cjs');
   writeFileSync(file, `(function (exports, require, module, __filename, __dirname) { exports.answer = (x) => x * 2; // ${Math.random()}\n})`);
   loadCached(file, true);
+  // What is mapped while V8 compiles (source and cache are the call's arguments then): read later, an
+  // unreferenced cache Buffer may already have been collected and unmapped.
+  let mappedAtCompile: string[] = [];
+  let rejected: boolean | undefined;
+  const Script = vm.Script;
+  vi.spyOn(vm, 'Script').mockImplementation(function (this: unknown, ...args: ConstructorParameters<typeof vm.Script>) {
+    mappedAtCompile = mappedFiles();
+    const script = new Script(...args);
+    rejected = script.cachedDataRejected;
+    return script;
+  } as unknown as typeof vm.Script);
   vi.spyOn(process, 'once').mockImplementation((() => process) as unknown as typeof process.once);
   expect((loadCached(file) as { answer: (x: number) => number }).answer(4)).toBe(8);
-  expect(mappedFiles()).toEqual(expect.arrayContaining([file, file + '.cache']));
+  expect(mappedAtCompile).toEqual(expect.arrayContaining([file, file + '.cache']));
+  expect(rejected).toBe(false);
 });
 
 it('mapFile gives an ASCII file as text and any file as bytes, and nothing for what it cannot map', () => {
