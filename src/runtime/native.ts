@@ -16,7 +16,7 @@ export interface Native {
   /** A blocking flock on a thread of its own: resolves once held, never blocks the loop. */
   flockWait(fd: number, exclusive: boolean): Promise<void>;
   pidfdOpen(pid: number): number;
-  /** The passwd name of `uid` (getpwuid_r), undefined when it has none. */
+  /** The name of `uid` in /etc/passwd (as runc's list: no NSS), undefined when it has none. */
   userName(uid: number): string | undefined;
   pidfdSendSignal(pidfd: number, signal: number): boolean;
   reapPidfd(pidfd: number): { code: number | null; signal: number | null } | null;
@@ -27,6 +27,8 @@ export interface Native {
    */
   mapFile(path: string, asText: true): string | undefined;
   mapFile(path: string, asText: false): Buffer | undefined;
+  /** FNV-1a 64 of the text's UTF-8, as 16 hex digits: names a cache file (not a digest to trust). */
+  textHash(text: string): string;
   /** _exit(2): the process ends here, without Node's teardown. */
   exitNow(code: number): never;
   unixConnect(path: string): number;

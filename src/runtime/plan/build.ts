@@ -5,7 +5,7 @@ import { parseMountOptions } from '../config/mount-options';
 import { namespaceFlag } from '../config/namespaces';
 import { capabilityMasks, grantableCapabilities } from '../config/capabilities';
 import { rlimitNumber } from '../config/rlimits';
-import { compileSeccomp } from '../seccomp';
+import { compileSeccompCached } from '../seccomp';
 import { addLsmSteps, hostLsm, mountLabel, withMountLabel, type LsmHost } from '../lsm';
 import { ConfigError } from '../errors';
 import { MountFlag } from './ops';
@@ -354,7 +354,7 @@ export function addProcessSteps(plan: Plan, proc: Process, seccomp: LinuxSeccomp
   // The spec applies execCPUAffinity to exec'd processes only, never to the container's init.
   if (!opts.waitForStart) addCpuAffinityStep(plan, proc);
 
-  const compiled = seccomp ? compileSeccomp(seccomp, 'linux.seccomp') : undefined;
+  const compiled = seccomp ? compileSeccompCached(seccomp, 'linux.seccomp') : undefined;
   const seccompStep = (deferred: boolean) =>
     plan.add('SECCOMP', 'linux.seccomp', u64(compiled!.flags), blob(compiled!.filter), u64(compiled!.usesNotify ? (opts.seccompListenerFd ?? -1) : -1), u64(deferred ? 1 : 0));
   // Without no_new_privs only a privileged process may load a filter: then the capabilities are dropped
