@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Start-up cost per CLI call: what each command costs above Node's own start (`node -e 0`), and its
 // ratio to runc and crun, in one interleaved run (issue 12).
-//   node bench/startup.mjs [--rounds N] [--compare DIR]... [--runtimes a,b] [--own] [--json FILE]
+//   node bench/startup.mjs [--rounds N] [--compare DIR]... [--runtimes a,b] [--own] [--seccomp PROFILE] [--json FILE]
 // Every call of every runtime is timed next to a `node -e 0` of its own, in rotated order, so the
 // machine's load hits all of them alike; "above node" is the median (and p90) of those paired
 // differences. Wall time is what an engine waits for; CPU time (perf's task-clock, when perf exists) is
@@ -17,6 +17,8 @@
 // With --own and --compare, the per-round difference of the two builds' own CPU is printed too: the
 // figure to decide a change by (two medians of separate samples hide sub-ms effects on this VM).
 // --runtimes tsrunc,runc limits the runtimes (a --compare build is always kept).
+// --seccomp PROFILE gives every container a Docker/containers-common profile, as engines do (e.g.
+// /usr/share/containers/seccomp.json): create and exec then load (and tsrunc compiles or finds) a filter.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +37,7 @@ const { values: opts } = parseArgs({
     json: { type: 'string' },
     own: { type: 'boolean', default: false },
     runtimes: { type: 'string' },
+    seccomp: { type: 'string' },
   },
 });
 
@@ -105,7 +108,7 @@ const samples = Object.fromEntries(runtimes.map((rt) => [rt.name, Object.fromEnt
 
 let failed = false;
 try {
-  prepareBundles(workDir, runtimes, { args: ['sleep', '600'] });
+  prepareBundles(workDir, runtimes, { args: ['sleep', '600'], seccomp: opts.seccomp });
   for (const rt of runtimes) call(rt.argv.concat('--version')); // warm the page cache
   call(FLOOR);
   for (let i = 0; i < N; i++) {

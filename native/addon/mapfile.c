@@ -1,7 +1,8 @@
-// dist/'s cache files. mapFile(path, asText): a file of dist/ mapped read-only, as an external string (an ASCII bundle's
-// source) or an external Buffer (its V8 code cache), for src/cli/fast/code-cache.ts. Reading create's
-// 134 KB source and 178 KB cache into the heap cost a cold CLI ~3 ms (fresh pages, the UTF-8 decode);
-// mapped, V8 reads the cache through the page cache and touches only the source it compiles lazily.
+// dist/'s cache files. mapFile(path, asText): a file of dist/ mapped read-only, as an external string
+// (an ASCII bundle's source) or an external Buffer (its V8 code cache), for src/cli/fast/code-cache.ts.
+// Reading create's 134 KB source and 178 KB cache into the heap cost a cold CLI ~3 ms (fresh pages, the
+// UTF-8 decode); mapped, V8 reads the cache through the page cache and touches only the source it
+// compiles lazily.
 // C, not C++: the external string API is declared only under NAPI_EXPERIMENTAL (Node 20; stable from
 // Node-API 10), which must not change how node-addon-api's headers compile in the other files.
 #define NAPI_EXPERIMENTAL
