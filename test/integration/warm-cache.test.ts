@@ -7,16 +7,24 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { makeBundle, REPO, runId, tsrunc, tsruncOk, uniqueId } from '../helpers';
 
-// A copy of dist/ without warm caches, next to this checkout's addon and init.
-const pkg = mkdtempSync(join(tmpdir(), `tsrunc-test-${runId()}-pkg-`));
-symlinkSync(join(REPO, 'build'), join(pkg, 'build'));
-cpSync(join(REPO, 'dist'), join(pkg, 'dist'), { recursive: true, verbatimSymlinks: true, filter: (f) => !f.endsWith('.warm-cache') });
-const cjs = join(pkg, 'dist', 'tsrunc.cjs');
-const warm = (bundle: string) => existsSync(join(pkg, 'dist', 'lib', `${bundle}.cjs.warm-cache`));
+// Copies of dist/ without warm caches (nor compiled seccomp filters), next to this checkout's addon and init.
+const pkgs: string[] = [];
+function freshPackage() {
+  const pkg = mkdtempSync(join(tmpdir(), `tsrunc-test-${runId()}-pkg-`));
+  pkgs.push(pkg);
+  symlinkSync(join(REPO, 'build'), join(pkg, 'build'));
+  const copied = (f: string) => !f.endsWith('.warm-cache') && !f.includes('/seccomp-cache');
+  cpSync(join(REPO, 'dist'), join(pkg, 'dist'), { recursive: true, verbatimSymlinks: true, filter: copied });
+  return {
+    cjs: join(pkg, 'dist', 'tsrunc.cjs'),
+    warm: (bundle: string) => existsSync(join(pkg, 'dist', 'lib', `${bundle}.cjs.warm-cache`)),
+  };
+}
 
-afterAll(() => rmSync(pkg, { recursive: true, force: true }));
+afterAll(() => pkgs.forEach((pkg) => rmSync(pkg, { recursive: true, force: true })));
 
 it('delete --force of nothing writes no warm cache; a create and a delete of a container do', async () => {
+  const { cjs, warm } = freshPackage();
   const none = await tsrunc(['delete', '--force', uniqueId('none')], { cjs });
   expect(none.code, none.stderr).toBe(0);
   expect(warm('call-delete')).toBe(false);
@@ -27,4 +35,21 @@ it('delete --force of nothing writes no warm cache; a create and a delete of a c
   expect(warm('call-create')).toBe(true);
   await tsruncOk(['delete', '--force', id], { cjs });
   expect(warm('call-delete')).toBe(true);
+});
+
+it('a create that compiled its seccomp profile writes no warm cache; the next, which finds the filter, does', async () => {
+  // (the compiler in the warm cache would cost every later create its deserialisation)
+  const { cjs, warm } = freshPackage();
+  const bundle = makeBundle({
+    args: ['true'],
+    mutate: (spec) => {
+      spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_ERRNO' }] };
+    },
+  });
+  for (const expected of [false, true]) {
+    const id = uniqueId('wcs');
+    await tsruncOk(['create', '--bundle', bundle.dir, id], { cjs });
+    await tsruncOk(['delete', '--force', id], { cjs });
+    expect(warm('call-create')).toBe(expected);
+  }
 });

@@ -2,6 +2,9 @@
 // compiled, and is written once. A call that exits 0 early (delete --force of a container that is not
 // there, as engines send when they clean up) compiled almost nothing: were it first, every later call
 // would compile the rest lazily, for good. So an action marks its call once it ran its whole path.
+// A call that compiled a seccomp profile (its cache's miss) is not one: every later call finds the filter.
+import { seccompCompiledHere } from '../../runtime/seccomp/compiled-here';
+
 const REPRESENTATIVE = Symbol.for('tsrunc.code-cache.representative');
 type Marked = typeof globalThis & { [REPRESENTATIVE]?: boolean };
 
@@ -10,5 +13,5 @@ export function markRepresentative(): void {
 }
 
 export function isRepresentative(): boolean {
-  return (globalThis as Marked)[REPRESENTATIVE] === true;
+  return (globalThis as Marked)[REPRESENTATIVE] === true && !seccompCompiledHere();
 }

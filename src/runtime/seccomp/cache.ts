@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { native, packageRoot } from '../native';
 import { compileSeccomp } from './compile';
+import { markSeccompCompiled } from './compiled-here';
 import type { CompiledSeccomp, SeccompConfig } from './types';
 
 const IN_PROCESS_MAX = 16;
@@ -27,6 +28,7 @@ export function compileSeccompCached(seccomp: SeccompConfig, where: string, dir 
   let compiled = inProcess.get(key) ?? (dir === undefined ? undefined : readEntry(dir, key));
   if (!compiled) {
     compiled = compileSeccomp(seccomp, where);
+    markSeccompCompiled();
     if (dir !== undefined) writeEntry(dir, key, compiled);
   }
   if (inProcess.size >= IN_PROCESS_MAX && !inProcess.has(key)) inProcess.delete(inProcess.keys().next().value!);
