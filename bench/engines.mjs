@@ -2,7 +2,9 @@
 // `ctr run --rm IMG <id> true` under containerd 1.6's stock runc v2 shim, with tsrunc vs runc as the
 // runtime binary, interleaved, medians and the ratio. Uses the engine test harness (test/engines/):
 // a private mount namespace with cgroup2 on /sys/fs/cgroup, containerd with everything in a temp dir.
-//   node bench/engines.mjs [--iterations N] [--json FILE]
+//   node bench/engines.mjs [--iterations N] [--seccomp] [--json FILE]
+// --seccomp: containerd's default seccomp profile on every container (`ctr run --seccomp`), as CRI and
+// Docker give one.
 // The image is the busybox test image plus an empty /run (most distro images have one; containerd's
 // default spec mounts a tmpfs there).
 import { writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ delete process.env.NODE_EXTRA_CA_CERTS;
 const { values: opts } = parseArgs({
   options: {
     iterations: { type: 'string', default: '10' },
+    seccomp: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -33,7 +36,7 @@ try {
   const once = async (rt) => {
     const id = `bench-${rt}-${++n}`;
     const t0 = performance.now();
-    const r = await env.ctr(['run', ...env.ctrRuntimeArgs(rt), '--rm', env.image.ctrRef, id, 'true'], { timeout: 30_000 });
+    const r = await env.ctr(['run', ...env.ctrRuntimeArgs(rt), ...(opts.seccomp ? ['--seccomp'] : []), '--rm', env.image.ctrRef, id, 'true'], { timeout: 30_000 });
     const ms = performance.now() - t0;
     if (r.code !== 0) throw new Error(`${rt}: ctr run exited ${r.code}: ${r.stderr.trim()}`);
     return ms;
@@ -48,7 +51,7 @@ try {
   }
   const med = { runc: median(samples.runc), tsrunc: median(samples.tsrunc) };
   const ratio = med.tsrunc / med.runc;
-  console.log(`ctr run --rm IMG true, containerd ${'1.6'} runc v2 shim, N=${N} each, interleaved`);
+  console.log(`ctr run${opts.seccomp ? ' --seccomp' : ''} --rm IMG true, containerd 1.6 runc v2 shim, N=${N} each, interleaved`);
   console.log(
     table(
       ['runtime', 'median ms', 'min ms', 'max ms'],

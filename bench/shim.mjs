@@ -9,8 +9,9 @@
 //   - shim RSS: our one shim for the first and per additional detached container (of one sandbox), vs
 //     the runc v2 shims (one per container)
 //   - shim CPU while those containers idle
-//   node bench/shim.mjs [--iterations N] [--containers C] [--compare DIR] [--json FILE] [--only run,grouped,exec,mem] [--shim DIR]
+//   node bench/shim.mjs [--iterations N] [--containers C] [--compare DIR] [--json FILE] [--only run,grouped,exec,mem] [--shim DIR] [--seccomp]
 // --compare DIR adds DIR's shim (another checkout, built) to the run and exec rows: before/after in one run.
+// --seccomp gives every container containerd's default seccomp profile (`ctr run --seccomp`), as CRI does.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,6 +29,7 @@ const { values: opts } = parseArgs({
     json: { type: 'string' },
     compare: { type: 'string' },
     only: { type: 'string', default: 'run,grouped,exec,mem' },
+    seccomp: { type: 'boolean', default: false },
     // the checkout whose shim is `tsrunc.v2` (default: this one), e.g. to take another build's memory figures
     shim: { type: 'string' },
   },
@@ -83,6 +85,7 @@ try {
     'tsrunc.v2': () => ['--runtime', SHIM, '--cpu-shares', '0'],
   };
   if (opts.compare) CONFIGS['tsrunc.v2@compare'] = () => ['--runtime', join(opts.compare, 'dist', 'containerd-shim-tsrunc-v2'), '--cpu-shares', '0'];
+  if (opts.seccomp) for (const [cfg, args] of Object.entries(CONFIGS)) CONFIGS[cfg] = () => [...args(), '--seccomp'];
   const ctrOk = async (args) => {
     const r = await env.ctr(args, { timeout: 60_000 });
     if (r.code !== 0) throw new Error(`ctr ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
