@@ -11,6 +11,7 @@
         "native/addon/mount.cc",
         "native/addon/fsat.cc",
         "native/addon/fsops.cc",
+        "native/addon/hookproc.cc",
         "native/addon/mapfile.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Start-up cost per CLI call: what each command costs above Node's own start (`node -e 0`), and its
 // ratio to runc and crun, in one interleaved run (issue 12).
-//   node bench/startup.mjs [--rounds N] [--compare DIR]... [--runtimes a,b] [--own] [--seccomp PROFILE] [--json FILE]
+//   node bench/startup.mjs [--rounds N] [--compare DIR]... [--runtimes a,b] [--own] [--seccomp PROFILE] [--hook] [--json FILE]
 // Every call of every runtime is timed next to a `node -e 0` of its own, in rotated order, so the
 // machine's load hits all of them alike; "above node" is the median (and p90) of those paired
 // differences. Wall time is what an engine waits for; CPU time (perf's task-clock, when perf exists) is
@@ -19,6 +19,7 @@
 // --runtimes tsrunc,runc limits the runtimes (a --compare build is always kept).
 // --seccomp PROFILE gives every container a Docker/containers-common profile, as engines do (e.g.
 // /usr/share/containers/seccomp.json): create and exec then load (and tsrunc compiles or finds) a filter.
+// --hook gives every container a prestart hook (/bin/true), as Docker's create has one.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,7 @@ const { values: opts } = parseArgs({
     own: { type: 'boolean', default: false },
     runtimes: { type: 'string' },
     seccomp: { type: 'string' },
+    hook: { type: 'boolean', default: false },
   },
 });
 
@@ -108,7 +110,7 @@ const samples = Object.fromEntries(runtimes.map((rt) => [rt.name, Object.fromEnt
 
 let failed = false;
 try {
-  prepareBundles(workDir, runtimes, { args: ['sleep', '600'], seccomp: opts.seccomp });
+  prepareBundles(workDir, runtimes, { args: ['sleep', '600'], seccomp: opts.seccomp, hook: opts.hook });
   for (const rt of runtimes) call(rt.argv.concat('--version')); // warm the page cache
   call(FLOOR);
   for (let i = 0; i < N; i++) {

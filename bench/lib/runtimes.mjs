@@ -35,7 +35,7 @@ export function runtimeDefs() {
 }
 
 /** A busybox bundle running /bin/true (from dist/make-bundle.cjs) and one config dir per runtime. */
-export function prepareBundles(workDir, runtimes, { seccomp, args = ['/bin/true'] } = {}) {
+export function prepareBundles(workDir, runtimes, { seccomp, hook = false, args = ['/bin/true'] } = {}) {
   if (!existsSync(MAKE_BUNDLE_CJS)) throw new Error(`${MAKE_BUNDLE_CJS} missing: run npm run build`);
   const base = join(workDir, 'base');
   const profile = seccomp ? ['--seccomp', seccomp] : [];
@@ -43,6 +43,8 @@ export function prepareBundles(workDir, runtimes, { seccomp, args = ['/bin/true'
   const common = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8'));
   common.root = { ...common.root, path: join(base, 'rootfs') };
   common.process.terminal = false;
+  // As Docker's create has (libnetwork-setkey): a prestart hook, here one that does nothing.
+  if (hook) common.hooks = { prestart: [{ path: '/bin/true', args: ['true'] }] };
   for (const rt of runtimes) {
     const cfg = rt.adapt(structuredClone(common));
     cfg.linux = { ...cfg.linux, cgroupsPath: `/tsrunc-bench-${rt.name}-${process.pid}` };

@@ -19,6 +19,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMount(env, exports);
   RegisterFsat(env, exports);
   RegisterFsops(env, exports);
+  RegisterHookProc(env, exports);
   RegisterMapFile(env, exports);
   return exports;
 }

@@ -9,6 +9,7 @@ void RegisterBpf(Napi::Env env, Napi::Object exports);
 void RegisterMount(Napi::Env env, Napi::Object exports);
 void RegisterFsat(Napi::Env env, Napi::Object exports);
 void RegisterFsops(Napi::Env env, Napi::Object exports);
+void RegisterHookProc(Napi::Env env, Napi::Object exports);
 extern "C" void RegisterMapFile(napi_env env, napi_value exports);  // mapfile.c
 
 // Throws a JS Error "<what>: <strerror(errno)>" with .code = errno name's number in .errno.

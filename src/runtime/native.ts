@@ -29,6 +29,17 @@ export interface Native {
   mapFile(path: string, asText: false): Buffer | undefined;
   /** FNV-1a 64 of the text's UTF-8, as 16 hex digits: names a cache file (not a digest to trust). */
   textHash(text: string): string;
+  /**
+   * posix_spawn of `path` (no PATH search) with fds[i] as the child's fd i and no other fd, default
+   * signal dispositions and an empty mask. Throws "exec PATH: ..." (with .errno) when it cannot run.
+   */
+  spawnProcess(path: string, argv: string[], envp: string[], fds: number[]): { pid: number; pidfd: number };
+  /** [read, write], close-on-exec; the read end non-blocking if asked. */
+  pipe(nonblockingRead?: boolean): [number, number];
+  /** An fd that reads the text's UTF-8, then EOF: a filled pipe (a memfd past what a pipe holds). */
+  readerOf(text: string): number;
+  /** An epoll fd, readable while any of `fds` is: one waitReadable for several. */
+  epollOf(fds: number[]): number;
   /** _exit(2): the process ends here, without Node's teardown. */
   exitNow(code: number): never;
   unixConnect(path: string): number;

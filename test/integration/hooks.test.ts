@@ -327,3 +327,56 @@ describe('hook timeouts', () => {
 });
 
 export type { Bundle };
+
+describe('hook processes', () => {
+  it.each(['createRuntime', 'poststart'] as const)('a %s hook gets only stdin, stdout and stderr of ours (no other fd), default signals', async (kind: Kind) => {
+    // ls lists its own directory fd (3) too; a shell -c opens nothing. The hook fails to show its output.
+    const { bundle } = hookBundle(['sleep', '100'], (spec) => {
+      spec.hooks = { [kind]: [{ ...hook('/bin/sh'), args: ['sh', '-c', 'echo fds $(ls /proc/self/fd); grep -E "^Sig(Blk|Ign)" /proc/self/status; exit 3'] }] };
+    });
+    const id = uniqueId('hk');
+    try {
+      let r = await tsrunc(['create', '--bundle', bundle.dir, id]);
+      if (kind === 'poststart') {
+        expect(r.code, r.stderr).toBe(0);
+        r = await tsrunc(['start', id]);
+      }
+      expect(r.stderr).toContain(`hooks.${kind}[0]: exit status 3: fds 0 1 2 3`);
+      expect(r.stderr).toMatch(/SigBlk:\s+0000000000000000/);
+      expect(r.stderr).toMatch(/SigIgn:\s+0000000000000000/);
+    } finally {
+      await tsrunc(['delete', '--force', id]);
+    }
+  });
+
+  it('a hook that closes its output and runs on is waited for without spinning', async () => {
+    // The hook itself measures create's CPU time (its parent's, in clock ticks) over a second of waiting.
+    const { bundle, logFile } = hookBundle(['true'], (spec, b) => {
+      const body = 'exec >&- 2>&-\nsleep 0.2\na=$(cut -d" " -f14,15 /proc/$PPID/stat)\nsleep 1\nb=$(cut -d" " -f14,15 /proc/$PPID/stat)\necho "$a $b" > /HOOKLOG/ticks';
+      spec.hooks = { createRuntime: [hook(b.script('quiet.sh', body))] };
+    });
+    const id = uniqueId('hk');
+    try {
+      await tsruncOk(['create', '--bundle', bundle.dir, id]);
+      const [u1, s1, u2, s2] = readFileSync(join(logFile, '..', 'ticks'), 'utf8').trim().split(' ').map(Number);
+      expect(u2! + s2! - (u1! + s1!), 'CPU ticks (1/100 s) create burnt while the hook slept 1 s').toBeLessThan(10);
+    } finally {
+      await tsrunc(['delete', '--force', id]);
+    }
+  });
+
+  it('a state larger than a pipe holds reaches the hook whole, and a hook that reads none of it is not held up', async () => {
+    const big = 'x'.repeat(200_000);
+    const { bundle, logFile } = hookBundle(['true'], (spec, b) => {
+      spec.annotations = { ...spec.annotations, 'org.example.big': big };
+      spec.hooks = { createRuntime: [hook('/bin/true'), hook(b.script('log.sh', logger('big')))] };
+    });
+    const id = uniqueId('hk');
+    try {
+      await tsruncOk(['create', '--bundle', bundle.dir, id]);
+      expect(readLog(logFile)[0]!.state.annotations?.['org.example.big']).toBe(big);
+    } finally {
+      await tsrunc(['delete', '--force', id]);
+    }
+  });
+});
