@@ -68,6 +68,8 @@ export async function runHook(hook: Hook, where: string, state: HookState, onSpa
     onSpawn(child.pid);
     try {
       fs.writeSync(goWrite, 'g');
+    } catch {
+      // the stub is gone already (killed): its exit status says so below
     } finally {
       fs.closeSync(goWrite);
     }
