@@ -1,5 +1,6 @@
 // OCI hooks the runtime runs itself, in its own namespaces: prestart, createRuntime, poststart, poststop.
 // (createContainer and startContainer run inside the container: tsrunc-init's OP_HOOK.)
+import fs from 'node:fs';
 import type { Hook, Spec } from './config/types';
 import { RuntimeError } from './errors';
 import { hookStubPath, native } from './native';
@@ -37,12 +38,34 @@ const SIGKILL = 9;
  * ~20 ms of a cold create's CPU per hook.
  */
 export async function runHook(hook: Hook, where: string, state: HookState, onSpawn?: (pid: number) => void): Promise<void> {
-  const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+  const { child, output } = spawnHook(hook, where, state, onSpawn);
+  let timedOut = false;
+  const timer =
+    hook.timeout !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          native().pidfdSendSignal(child.pidfd, SIGKILL);
+        }, hook.timeout * 1000)
+      : undefined;
+  const status = await waitHook(child.pidfd, output).finally(() => clearTimeout(timer));
+  const fail = (message: string) => {
+    const text = output.text().trimEnd();
+    return new HookError(where, text ? `${message}: ${text}` : message);
+  };
+  if (timedOut) throw fail(`timed out after ${hook.timeout} s (killed)`);
+  if (status.signal !== null) throw fail(`killed by signal ${status.signal}`);
+  if (status.code !== 0) throw fail(`exit status ${status.code}`);
+}
+
+/**
+ * Starts the hook: stdin a pipe already holding the state, stdout and stderr one pipe of ours. With
+ * onSpawn (create's write-ahead journal), through a stub that execs the hook only once its pid is
+ * recorded: a create killed in between leaves no hook behind that delete cannot find.
+ */
+function spawnHook(hook: Hook, where: string, state: HookState, onSpawn?: (pid: number) => void) {
   const addon = native();
   const closeAll = (...fds: number[]) => fds.forEach((fd) => fd >= 0 && fs.closeSync(fd));
   const args = hook.args?.length ? hook.args : [hook.path];
-  // With onSpawn (create's write-ahead journal), the hook runs through a stub that execs it only once
-  // its pid is recorded: a create killed in between leaves no hook behind that delete cannot find.
   if (onSpawn) {
     try {
       fs.accessSync(hook.path, fs.constants.X_OK);
@@ -69,41 +92,35 @@ export async function runHook(hook: Hook, where: string, state: HookState, onSpa
     try {
       fs.writeSync(goWrite, 'g');
     } catch {
-      // the stub is gone already (killed): its exit status says so below
+      // the stub is gone already (killed): its exit status says so
     } finally {
       fs.closeSync(goWrite);
     }
   }
+  return { child, output: new OutputKept(outRead) };
+}
 
-  let timedOut = false;
-  const timer =
-    hook.timeout !== undefined
-      ? setTimeout(() => {
-          timedOut = true;
-          addon.pidfdSendSignal(child.pidfd, SIGKILL);
-        }, hook.timeout * 1000)
-      : undefined;
-  // Its output is read until it exits, not until EOF: a daemon it left behind may hold the pipe forever.
-  // What it wrote before exiting is in the pipe by then.
-  const output = new OutputKept(outRead);
-  const either = addon.epollOf([outRead, child.pidfd]);
-  let status: { code: number | null; signal: number | null } | null;
+/**
+ * Reads the hook's output until it exits (not until EOF: a daemon it left behind may hold the pipe
+ * forever; what the hook wrote is in the pipe by then), reaps it and closes its fds. One wait on an
+ * epoll fd of the pipe and the pidfd; on the pidfd alone once the pipe is at EOF, which would
+ * otherwise wake us in a loop while a hook that closed its output runs on.
+ */
+async function waitHook(pidfd: number, output: OutputKept): Promise<{ code: number | null; signal: number | null }> {
+  const either = native().epollOf([output.fd, pidfd]);
   try {
-    while (!(status = (output.drain(), addon.reapPidfd(child.pidfd)))) {
-      await addon.waitReadable(output.open ? either : child.pidfd);
+    for (;;) {
+      output.drain();
+      const status = native().reapPidfd(pidfd);
+      if (status) {
+        output.drain();
+        return status;
+      }
+      await native().waitReadable(output.open ? either : pidfd);
     }
-    output.drain();
   } finally {
-    clearTimeout(timer);
-    closeAll(either, outRead, child.pidfd);
+    [either, output.fd, pidfd].forEach((fd) => fs.closeSync(fd));
   }
-  const fail = (message: string) => {
-    const text = output.text().trimEnd();
-    return new HookError(where, text ? `${message}: ${text}` : message);
-  };
-  if (timedOut) throw fail(`timed out after ${hook.timeout} s (killed)`);
-  if (status.signal !== null) throw fail(`killed by signal ${status.signal}`);
-  if (status.code !== 0) throw fail(`exit status ${status.code}`);
 }
 
 /** A hook's stdout and stderr (one pipe, non-blocking): all of it read, the first OUTPUT_LIMIT bytes kept. */
@@ -112,11 +129,10 @@ class OutputKept {
   private kept: Buffer[] = [];
   private length = 0;
   private readonly buf = Buffer.allocUnsafe(65536);
-  constructor(private readonly fd: number) {}
+  constructor(readonly fd: number) {}
 
   /** Reads what the pipe holds now; at EOF (every writer gone) `open` turns false. */
   drain(): void {
-    const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
     while (this.open) {
       let n: number;
       try {
