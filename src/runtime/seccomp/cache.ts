@@ -1,5 +1,5 @@
 // Compiled filters by profile: an engine's default profile (~400 syscalls, Docker's and Podman's alike)
-// took a cold CLI 15-25 ms of CPU to compile on every create and exec; the same profile now compiles
+// took a cold CLI 20-26 ms of CPU to compile on every create and exec; the same profile now compiles
 // once per build of tsrunc. Two layers: the process's own map (the shim creates many containers) and,
 // when running from the package's bundles, one file per profile in dist/seccomp-cache/ (the build
 // replaces dist/, so an entry never outlives the compiler that made it, as with the code caches).
