@@ -94,15 +94,17 @@ static Napi::Value Pipe(const Napi::CallbackInfo& info) {
 }
 
 // readerOf(text) -> fd: reads the text's UTF-8, then EOF (a hook's stdin). A pipe, as runc gives hooks,
-// filled before the hook runs (a hook need not read it); a text larger than a pipe can hold (1 MiB,
-// pipe-max-size) goes into a memfd instead.
+// filled before the hook runs (a hook need not read it), enlarged when the text needs it; a text larger
+// than a pipe can hold (1 MiB, pipe-max-size) goes into a memfd instead.
 static Napi::Value ReaderOf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string text = info[0].As<Napi::String>().Utf8Value();
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return ThrowErrno(env, "pipe2");
   int fd = p[0], out = p[1];
-  if (text.size() > 65536 && fcntl(out, F_SETPIPE_SZ, static_cast<int>(text.size())) < 0) {
+  // (a pipe can start smaller than 64 KiB: a user past pipe-user-pages-soft gets one page)
+  int capacity = fcntl(out, F_GETPIPE_SZ);
+  if (capacity < static_cast<int>(text.size()) && fcntl(out, F_SETPIPE_SZ, static_cast<int>(text.size())) < 0) {
     close(p[0]);
     close(p[1]);
     fd = out = static_cast<int>(memfd_create("tsrunc-hook-stdin", MFD_CLOEXEC));
