@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
 #include <string>
@@ -74,7 +75,14 @@ static Napi::Value SpawnProcess(const Napi::CallbackInfo& info) {
   }
   // Our unreaped child: its pid cannot be reused before we open the pidfd.
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) return ThrowErrno(env, "pidfd_open");
+  if (pidfd < 0) {
+    // (EMFILE): a process we cannot wait for is not left running
+    int saved = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    errno = saved;
+    return ThrowErrno(env, "pidfd_open");
+  }
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", Napi::Number::New(env, pid));
   result.Set("pidfd", Napi::Number::New(env, pidfd));
