@@ -152,6 +152,8 @@ export interface EngineEnvOptions {
    * Their files are then seen only inside the namespace, so tests keep the default (directories of `dir`).
    */
   tmpfsRun?: boolean;
+  /** More tsrunc builds for dockerd's `runtimes` (name -> a dist/tsrunc.cjs), e.g. a bench's before/after. */
+  extraTsrunc?: Record<string, string>;
 }
 
 interface Daemon {
@@ -216,8 +218,8 @@ export class EngineEnv {
       mkdirSync(join(this.dir, d), { recursive: true });
     }
     // An executable path for engines that want one (daemon.json runtimes, --runc-binary, podman --runtime).
-    writeFileSync(this.tsruncBin, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${process.execPath} ${TSRUNC_CJS} "$@"\n`);
-    chmodSync(this.tsruncBin, 0o755);
+    this.writeTsruncBin(this.tsruncBin, TSRUNC_CJS);
+    for (const [name, cjs] of Object.entries(opts.extraTsrunc ?? {})) this.writeTsruncBin(join(this.dir, 'bin', name), cjs);
     this.image = makeBusyboxImage(join(this.dir, 'image'), opts.image);
     await this.startNamespace();
     await this.startContainerd();
@@ -227,6 +229,11 @@ export class EngineEnv {
       await runOk(...this.nsArgv(DOCKER, ['-H', `unix://${this.dockerSock}`, 'load', '-i', this.image.tar]));
     }
     if (opts.podman) await runOk(...this.nsArgv('podman', [...this.podmanArgs(), 'load', '-i', this.image.tar]));
+  }
+
+  private writeTsruncBin(bin: string, cjs: string): void {
+    writeFileSync(bin, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${process.execPath} ${cjs} "$@"\n`);
+    chmodSync(bin, 0o755);
   }
 
   /** Builds another image and imports it into containerd (e.g. a variant of the rootfs). */
@@ -350,7 +357,10 @@ export class EngineEnv {
           'cgroup-parent': `/${this.tag}-docker`,
           'storage-driver': 'overlay2',
           'userland-proxy': false,
-          runtimes: { tsrunc: { path: this.tsruncBin } },
+          runtimes: {
+            tsrunc: { path: this.tsruncBin },
+            ...Object.fromEntries(Object.keys(this.opts.extraTsrunc ?? {}).map((name) => [name, { path: join(this.dir, 'bin', name) }])),
+          },
           // The old trust key would otherwise go to /etc/docker/key.json on the host.
           'deprecated-key-path': join(dd, 'key.json'),
         },
