@@ -97,7 +97,7 @@ function forgeState(root: string, id: string, cgroupPath: string, created: strin
   mkdirSync(dir, { mode: 0o711 });
   writeFileSync(join(dir, 'state.json'), JSON.stringify({
     ociVersion: '1.0.2', id, pid: 0, pidStartTime: 0, bundle: '/nonexistent', rootfs: '/nonexistent', created: new Date().toISOString(),
-    owner: 'nobody', annotations: {}, cgroupPath, cgroupDir: join(CGROUP2, cgroupPath), cgroupCreated: created, ownPidNamespace: true, hooks: {},
+    annotations: {}, cgroupPath, cgroupDir: join(CGROUP2, cgroupPath), cgroupCreated: created, ownPidNamespace: true, hooks: {},
   }));
 }
 

@@ -96,7 +96,9 @@ describe('rootless (an unprivileged user runs tsrunc)', () => {
     const r = asUser(uid, ['create', '-b', bundle.dir, id], true);
     try {
       expect(r.code).toBe(0);
-      expect(JSON.parse(asUser(uid, ['state', id]).stdout).owner).toBe(owner);
+      const listed = (JSON.parse(asUser(uid, ['list', '--format', 'json']).stdout) as Array<{ id: string; owner: string }>).find((c) => c.id === id);
+      expect(listed?.owner).toBe(owner);
+      expect(JSON.parse(asUser(uid, ['state', id]).stdout).owner).toBe(''); // as runc's state
     } finally {
       expect(asUser(uid, ['delete', '--force', id]).code).toBe(0);
     }

@@ -221,7 +221,6 @@ async function spawnInit(
     bundle: '',
     rootfs: '',
     created: isoTime(Date.now()),
-    owner: ownerName(),
     annotations: spec.annotations ?? {},
     cgroupPath: cgroup?.path ?? '',
     cgroupDir: cgroup?.dir ?? '',
@@ -229,15 +228,6 @@ async function spawnInit(
     ownPidNamespace: (spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
     hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop, startContainer: spec.hooks?.startContainer },
   };
-}
-
-/**
- * The name of the user creating the container, as runc's list shows it (`#uid` without a passwd entry).
- * From the addon, loaded anyway: node:os's userInfo() cost every create ~0.7 ms with the module's load.
- */
-function ownerName(): string {
-  const uid = process.geteuid?.() ?? 0;
-  return native().userName(uid) ?? `#${uid}`;
 }
 
 /** Run by an unprivileged user: no cgroup unless delegated, setgroups denied in the user namespace. */

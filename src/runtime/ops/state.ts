@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { native } from '../native';
 import type { ContainerRecord, Status } from '../state/record';
 import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
@@ -27,7 +29,8 @@ export interface StateView {
   annotations: Record<string, string>;
 }
 
-export function stateView(record: ContainerRecord, status: Status): StateView {
+/** `owner`: runc's `state` prints it empty; only `list` names it (list below). */
+export function stateView(record: ContainerRecord, status: Status, owner = ''): StateView {
   return {
     ociVersion: record.ociVersion,
     id: record.id,
@@ -36,7 +39,7 @@ export function stateView(record: ContainerRecord, status: Status): StateView {
     bundle: record.bundle,
     rootfs: record.rootfs,
     created: record.created,
-    owner: record.owner,
+    owner,
     annotations: record.annotations,
   };
 }
@@ -47,13 +50,19 @@ export function state(root: string, id: string): StateView {
   return stateView(record, containerStatus(record, store.dir(id)));
 }
 
-/** All containers, as `tsrunc list` shows them. */
+/**
+ * All containers, as `tsrunc list` shows them. The owner is runc's list's: the user owning the state
+ * directory (its creator), by name from /etc/passwd, else `#uid`.
+ */
 export function list(root: string): StateView[] {
   const store = new StateStore(root);
+  const names = new Map<number, string>();
+  const ownerOf = (uid: number) => names.get(uid) ?? names.set(uid, native().userName(uid) ?? `#${uid}`).get(uid)!;
   return store.ids().flatMap((id) => {
     try {
       const record = store.read(id);
-      return [stateView(record, containerStatus(record, store.dir(id)))];
+      const owner = ownerOf(fs.statSync(store.dir(id)).uid);
+      return [stateView(record, containerStatus(record, store.dir(id)), owner)];
     } catch {
       return []; // removed while we listed
     }

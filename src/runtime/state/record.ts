@@ -9,7 +9,6 @@ export interface ContainerRecord {
   rootfs: string;
   /** RFC 3339 creation time. */
   created: string;
-  owner: string;
   annotations: Record<string, string>;
   /** The cgroup v2 path (as /proc/<pid>/cgroup shows it), its directory, and the directories create made. */
   cgroupPath: string;
