@@ -1,5 +1,6 @@
 // `tsrunc spec`: the default config.json, the same as `runc spec` writes (so scripts written for runc work).
 import type { Mount, Spec } from '../runtime/config/types';
+import { OCI_VERSION } from '../runtime/spec-version';
 
 export interface DefaultSpecOptions {
   /** A config for an unprivileged caller (`spec --rootless`). */
@@ -29,7 +30,7 @@ function defaultMounts(): Mount[] {
 
 export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
   const spec: Spec = {
-    ociVersion: '1.3.0',
+    ociVersion: OCI_VERSION,
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },

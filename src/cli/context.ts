@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { exitDone } from './fast/exit';
 import { err } from './output';
+import { OCI_VERSION } from '../runtime/spec-version';
 
 export const VERSION = '0.1.0';
-export const SPEC_VERSION = '1.3.0';
+export const SPEC_VERSION = OCI_VERSION;
 /** What `--version` prints (go-runc reads the first line, then the `spec:` line). */
 export const VERSION_TEXT = `tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}`;
 

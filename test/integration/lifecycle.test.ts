@@ -98,6 +98,14 @@ describe('create and start', () => {
     await tsruncOk(['delete', '--force', id]);
   });
 
+  it("state's ociVersion is the runtime's spec version, whatever the config's (as runc's and crun's)", async () => {
+    const { id } = await createOk(['true'], (s) => {
+      s.ociVersion = '1.0.2';
+    });
+    expect((await state(id)).ociVersion).toBe('1.3.0');
+    await tsruncOk(['delete', '--force', id]);
+  });
+
   it('running becomes stopped when the user process exits', async () => {
     const host = hostDir();
     // A fifo the container blocks on until the test writes to it: no sleeps on either side.

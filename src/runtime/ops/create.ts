@@ -24,6 +24,7 @@ import { type ConsoleTarget, type OpenConsole, openConsole } from './console';
 import { pidFileTemp, stdioFds, writePidFile } from './process-io';
 import { checkPreservedFds, withListenEnv } from './preserve-fds';
 import { recordHostMounts, undoHostMounts } from './host-mounts';
+import { OCI_VERSION } from '../spec-version';
 
 export interface CreateOptions {
   root: string;
@@ -131,7 +132,7 @@ export async function create(opts: CreateOptions): Promise<ContainerRecord> {
 
 async function poststopAfterFailedCreate(spec: Spec, id: string, bundle: string, err: unknown): Promise<void> {
   if (!spec.hooks?.poststop?.length) return;
-  const state = { ociVersion: spec.ociVersion, id, status: 'stopped', bundle, annotations: spec.annotations ?? {} };
+  const state = { ociVersion: OCI_VERSION, id, status: 'stopped', bundle, annotations: spec.annotations ?? {} };
   const warnings = await runHooksCollecting('poststop', spec.hooks.poststop, state);
   if (warnings.length && err instanceof Error) err.message += ` (and ${warnings.join('; ')})`;
 }
@@ -197,11 +198,11 @@ async function spawnInit(
       await session.reapFirst();
     } else if (msg.tag === Msg.SYNC && msg.payload === SECCOMP_LISTENER_SYNC) {
       // The filter is loaded before the container is created: the listener sees it "creating".
-      const st = { ociVersion: spec.ociVersion, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
+      const st = { ociVersion: OCI_VERSION, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
       session.send(Msg.GO, JSON.stringify(processState(spec, (st as { pid: number }).pid, st)));
     } else if (msg.tag === Msg.SYNC) {
       // Hooks: prestart and createRuntime run here; "state" fetches what createContainer hooks read.
-      const state = { ociVersion: spec.ociVersion, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
+      const state = { ociVersion: OCI_VERSION, id: opts.id, status: 'creating', pid, bundle: path.resolve(opts.bundle), annotations: spec.annotations ?? {} };
       const onHook = (hookPid: number) => {
         journal.process(hookPid, 'hook');
         crashPoint('hook');

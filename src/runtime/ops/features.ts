@@ -2,6 +2,7 @@ import { seccompFeatures } from '../seccomp';
 import { CAPABILITIES, capLastCap } from '../config/capabilities';
 import { isKnownMountOption } from '../config/mount-options';
 import { apparmorEnabled, selinuxEnabled } from '../lsm';
+import { OCI_VERSION } from '../spec-version';
 
 // prettier-ignore
 const MOUNT_OPTIONS = [
@@ -17,7 +18,7 @@ const MOUNT_OPTIONS = [
 export function features() {
   return {
     ociVersionMin: '1.0.0',
-    ociVersionMax: '1.3.0',
+    ociVersionMax: OCI_VERSION,
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
     mountOptions: MOUNT_OPTIONS.filter(isKnownMountOption),
     linux: {

@@ -1,6 +1,7 @@
 import type { Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { native } from '../native';
+import { OCI_VERSION } from '../spec-version';
 
 /** tsrunc-init's OP_SECCOMP asks for the process state under this SYNC name. */
 export const SECCOMP_LISTENER_SYNC = 'seccomp-listener';
@@ -18,5 +19,5 @@ export function connectSeccompListener(spec: Spec): number {
 
 /** runtime-spec config-linux.md "The Container Process State", sent with the notify fd of process `pid`. */
 export function processState(spec: Spec, pid: number, state: object) {
-  return { ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '', state };
+  return { ociVersion: OCI_VERSION, fds: ['seccompFd'], pid, metadata: spec.linux?.seccomp?.listenerMetadata ?? '', state };
 }

@@ -3,11 +3,12 @@ import { native } from '../native';
 import type { ContainerRecord, Status } from '../state/record';
 import { containerStatus } from '../state/container-status';
 import { StateStore } from '../state/store';
+import { OCI_VERSION } from '../spec-version';
 
 /** The OCI state (runtime.md "State"), as hooks and seccomp listeners receive it. */
 export function ociState(record: ContainerRecord, status: Status) {
   return {
-    ociVersion: record.ociVersion,
+    ociVersion: OCI_VERSION,
     id: record.id,
     status,
     pid: status === 'stopped' ? 0 : record.pid,
@@ -16,7 +17,7 @@ export function ociState(record: ContainerRecord, status: Status) {
   };
 }
 
-/** What `tsrunc state` prints: the OCI state plus runc's extra fields. */
+/** What `tsrunc state` prints: the OCI state plus runc's extra fields, in runc's order. */
 export interface StateView {
   ociVersion: string;
   id: string;
@@ -25,22 +26,22 @@ export interface StateView {
   bundle: string;
   rootfs: string;
   created: string;
-  owner: string;
   annotations: Record<string, string>;
+  owner: string;
 }
 
 /** `owner`: runc's `state` prints it empty; only `list` names it (list below). */
 export function stateView(record: ContainerRecord, status: Status, owner = ''): StateView {
   return {
-    ociVersion: record.ociVersion,
+    ociVersion: OCI_VERSION,
     id: record.id,
     pid: status === 'stopped' ? 0 : record.pid,
     status,
     bundle: record.bundle,
     rootfs: record.rootfs,
     created: record.created,
-    owner,
     annotations: record.annotations,
+    owner,
   };
 }
 
