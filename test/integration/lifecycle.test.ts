@@ -98,7 +98,7 @@ describe('create and start', () => {
     await tsruncOk(['delete', '--force', id]);
   });
 
-  it("state's ociVersion is the runtime's spec version, whatever the config's (as runc's and crun's)", async () => {
+  it("state's ociVersion is the runtime's spec version, whatever the config's (as runc's)", async () => {
     const { id } = await createOk(['true'], (s) => {
       s.ociVersion = '1.0.2';
     });
