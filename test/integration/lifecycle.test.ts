@@ -98,6 +98,21 @@ describe('create and start', () => {
     await tsruncOk(['delete', '--force', id]);
   });
 
+  it("list lays its table out as runc's does (Go's tabwriter: columns at least 12 wide, 3 spaces of padding)", async () => {
+    // runc 1.1's output for an empty root, byte for byte
+    expect(await tsruncOk(['list'], { root: hostDir('empty-root') })).toBe('ID          PID         STATUS      BUNDLE      CREATED     OWNER\n');
+    const { id } = await createOk(['true']);
+    const lines = (await tsruncOk(['list'])).split('\n');
+    const row = lines.find((l) => l.startsWith(`${id} `))!;
+    const { pid } = await state(id);
+    // every column starts where its header does: after the widest cell plus 3, or at 12
+    for (const [header, cell] of [['PID', String(pid)], ['STATUS', 'created'], ['OWNER', 'root']] as const) {
+      expect(row.indexOf(` ${cell}`) + 1, header).toBe(lines[0]!.indexOf(header));
+    }
+    expect(lines[0]!.indexOf('PID')).toBe(Math.max(12, ...lines.filter(Boolean).map((l) => l.split(' ')[0]!.length + 3)));
+    await tsruncOk(['delete', '--force', id]);
+  });
+
   it("state's ociVersion is the runtime's spec version, whatever the config's (as runc's)", async () => {
     const { id } = await createOk(['true'], (s) => {
       s.ociVersion = '1.0.2';
