@@ -56,10 +56,10 @@ static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// userName(uid) -> its name in /etc/passwd, or undefined when it has none. The file itself, as runc's
-// list reads it (libcontainer/user's parser), not getpwuid_r: NSS's set-up (nsswitch.conf, dlopen of
-// its modules) cost every create ~0.3 ms, and even stdio's fgetpwent_r ~0.2 on its first call; a
-// read(2) and a scan of "name:password:uid:..." lines cost ~0.04.
+// userName(uid) -> its name in /etc/passwd, or undefined when it has none: `list`'s owners. The file
+// itself, as runc's list reads it (libcontainer/user's parser), not getpwuid_r: NSS's set-up
+// (nsswitch.conf, dlopen of its modules) cost ~0.3 ms, and even stdio's fgetpwent_r ~0.2 on its first
+// call; a read(2) and a scan of "name:password:uid:..." lines cost ~0.04.
 static Napi::Value UserName(const Napi::CallbackInfo& info) {
   uid_t uid = info[0].As<Napi::Number>().Uint32Value();
   int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);

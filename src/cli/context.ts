@@ -5,9 +5,8 @@ import { err } from './output';
 import { OCI_VERSION } from '../runtime/spec-version';
 
 export const VERSION = '0.1.0';
-export const SPEC_VERSION = OCI_VERSION;
 /** What `--version` prints (go-runc reads the first line, then the `spec:` line). */
-export const VERSION_TEXT = `tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}`;
+export const VERSION_TEXT = `tsrunc version ${VERSION}\nspec: ${OCI_VERSION}`;
 
 /** Global options as parsed, before defaults: commander's and the fast parser's shape. */
 export interface RawGlobals {

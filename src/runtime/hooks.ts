@@ -2,8 +2,9 @@
 // (createContainer and startContainer run inside the container: tsrunc-init's OP_HOOK.)
 import fs from 'node:fs';
 import type { Hook, Spec } from './config/types';
-import { RuntimeError } from './errors';
+import { errnoCode, RuntimeError } from './errors';
 import { hookStubPath, native } from './native';
+import { SIGKILL } from './pidfd';
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -30,7 +31,6 @@ export class HookError extends RuntimeError {
 
 /** Bytes of a failed hook's output kept for the error message. */
 const OUTPUT_LIMIT = 1024;
-const SIGKILL = 9;
 
 /**
  * Runs one hook with the state JSON on stdin; resolves when it exits 0, else throws a HookError. The
@@ -207,6 +207,7 @@ export async function answerHookSync(name: string, spec: Spec, state: HookState,
   return undefined;
 }
 
+/** Go's wording (as runc's errors read) for the common causes; the error's own text otherwise. */
 function errnoText(err: NodeJS.ErrnoException): string {
   const map: Record<string, string> = {
     ENOENT: 'no such file or directory',
@@ -214,8 +215,10 @@ function errnoText(err: NodeJS.ErrnoException): string {
     ENOEXEC: 'exec format error',
     ENOTDIR: 'not a directory',
   };
-  if (err.code) return map[err.code] ?? err.message;
-  // the addon's "exec PATH: Strerror", in Go's (and the map's) lowercase
-  const text = err.message.slice(err.message.lastIndexOf(': ') + 2);
-  return text.charAt(0).toLowerCase() + text.slice(1);
+  const known = map[errnoCode(err) ?? ''];
+  if (known) return known;
+  if (err.code) return err.message;
+  // an addon error reads "exec PATH: Strerror": its cause only (the caller names the path), in Go's case
+  const cause = err.message.slice(err.message.lastIndexOf(': ') + 2);
+  return cause.charAt(0).toLowerCase() + cause.slice(1);
 }

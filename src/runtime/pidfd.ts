@@ -1,7 +1,7 @@
 import { native } from './native';
 
 /** The same on every Linux architecture (node:os would cost each call ~0.4 ms to load). */
-const SIGKILL = 9;
+export const SIGKILL = 9;
 
 /** SIGKILL the process behind `pidfd` and wait until it is gone (reaping it when it is our child). */
 export async function killPidfdAndWait(pidfd: number): Promise<void> {

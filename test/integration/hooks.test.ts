@@ -349,6 +349,21 @@ describe('hook processes', () => {
     }
   });
 
+  it('a missing poststart hook (started without the stub) fails start naming its path and the cause', async () => {
+    const { bundle } = hookBundle(['sleep', '100'], (spec) => {
+      spec.hooks = { poststart: [hook('/nonexistent/hook')] };
+    });
+    const id = uniqueId('hk');
+    try {
+      await tsruncOk(['create', '--bundle', bundle.dir, id]);
+      const r = await tsrunc(['start', id]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/hooks\.poststart\[0\]: exec \/nonexistent\/hook: no such file or directory/);
+    } finally {
+      await tsrunc(['delete', '--force', id]);
+    }
+  });
+
   it('a hook that closes its output and runs on is waited for without spinning', async () => {
     // The hook itself measures create's CPU time (its parent's, in clock ticks) over a second of waiting.
     const { bundle, logFile } = hookBundle(['true'], (spec, b) => {

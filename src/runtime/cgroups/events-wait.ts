@@ -5,8 +5,8 @@
 // state.json could point elsewhere.
 import { closeSync, constants, watch, type FSWatcher } from 'node:fs';
 import { posix } from 'node:path';
-import { RuntimeError } from '../errors';
-import { errnoCode, openCgroupFile, parseKeyValues, readCgroupFile } from './fsutil';
+import { errnoCode, RuntimeError } from '../errors';
+import { openCgroupFile, parseKeyValues, readCgroupFile } from './fsutil';
 
 /** cgroup.events of `dir`, or undefined once the cgroup is gone. */
 export function readEvents(dir: string): Map<string, number> | undefined {

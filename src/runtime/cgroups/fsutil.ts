@@ -3,29 +3,13 @@
 // openat2 (no "..", no symlink, no other mount) and must be on a cgroup2 filesystem.
 import { closeSync, constants, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
-import { getSystemErrorName } from 'node:util';
-import { RuntimeError } from '../errors';
+import { errnoCode, RuntimeError } from '../errors';
 import { native } from '../native';
 import { cgroup2Mount, type MountInfo } from './mountinfo';
 
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 // RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
 const RESOLVE_CGROUP = 0x01 | 0x02 | 0x04 | 0x08;
-
-const GENERIC_ERRNO = ['x64', 'arm64', 'arm', 'ia32', 'riscv64', 'ppc64', 's390x', 'loong64'].includes(process.arch);
-const COMMON_ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 13: 'EACCES', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV', 20: 'ENOTDIR', 22: 'EINVAL', 39: 'ENOTEMPTY', 40: 'ELOOP' };
-
-export function errnoCode(e: unknown): string | undefined {
-  const err = e as NodeJS.ErrnoException;
-  if (err?.code) return err.code;
-  // addon errors carry the number only (node:util is loaded at start-up already; node:os is not: ~0.4 ms)
-  if (typeof err?.errno !== 'number' || err.errno <= 0) return undefined;
-  // The common ones without getSystemErrorName, whose first call builds libuv's whole error map (~0.3 ms,
-  // and delete hit it on every call): numbers of the generic Linux errno table, not mips/sparc/alpha's.
-  if (GENERIC_ERRNO && err.errno in COMMON_ERRNO) return COMMON_ERRNO[err.errno];
-  const name = getSystemErrorName(-err.errno);
-  return name.startsWith('E') ? name : undefined;
-}
 
 let mountFd: { mountPoint: string; fd: number } | undefined;
 

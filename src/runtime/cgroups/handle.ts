@@ -4,8 +4,8 @@
 // naming a cgroup of the host) may hold processes that are not the container's.
 import { closeSync, constants, existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { posix } from 'node:path';
-import { RuntimeError } from '../errors';
-import { cgroupFrozen, errnoCode, openCgroupFile, parseKeyValues, readCgroupFile, readOptional, writeCgroupFile } from './fsutil';
+import { errnoCode, RuntimeError } from '../errors';
+import { cgroupFrozen, openCgroupFile, parseKeyValues, readCgroupFile, readOptional, writeCgroupFile } from './fsutil';
 import { waitCgroupEvents } from './events-wait';
 import { cgroup2Mount, type MountInfo } from './mountinfo';
 import { cgroupDir, checkCgroupPath } from './path';

@@ -2,8 +2,8 @@
 // opening, killing and removing an existing one is CgroupHandle's (handle.ts), which this extends.
 import { existsSync, mkdirSync } from 'node:fs';
 import { posix } from 'node:path';
-import { ConfigError, RuntimeError } from '../errors';
-import { cgroupInode, errnoCode, readCgroupFile, readOptional, writeCgroupFile } from './fsutil';
+import { ConfigError, errnoCode, RuntimeError } from '../errors';
+import { cgroupInode, readCgroupFile, readOptional, writeCgroupFile } from './fsutil';
 import { CgroupHandle, checkedOpen, rmdirQuiet, type CgroupOptions, type OpenOptions } from './handle';
 import { cgroup2Mount } from './mountinfo';
 import { cgroupDir } from './path';

@@ -2,7 +2,8 @@
 // units (cpu in ns) and omitted zero fields as runc prints them. "max" limits become 2^64-1.
 import { posix } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
-import { errnoCode, parseKeyValues } from './fsutil';
+import { parseKeyValues } from './fsutil';
+import { errnoCode } from '../errors';
 
 /** Reads a file of the cgroup by name; undefined when it does not exist. */
 export type CgroupReader = (name: string) => string | undefined;

@@ -57,13 +57,16 @@ export function state(root: string, id: string): StateView {
  */
 export function list(root: string): StateView[] {
   const store = new StateStore(root);
-  const names = new Map<number, string>();
-  const ownerOf = (uid: number) => names.get(uid) ?? names.set(uid, native().userName(uid) ?? `#${uid}`).get(uid)!;
+  const names = new Map<number, string>(); // a passwd scan per owner, not per container
+  const ownerOf = (uid: number): string => {
+    if (!names.has(uid)) names.set(uid, native().userName(uid) ?? `#${uid}`);
+    return names.get(uid)!;
+  };
   return store.ids().flatMap((id) => {
     try {
       const record = store.read(id);
-      const owner = ownerOf(fs.statSync(store.dir(id)).uid);
-      return [stateView(record, containerStatus(record, store.dir(id)), owner)];
+      const dir = store.dir(id);
+      return [stateView(record, containerStatus(record, dir), ownerOf(fs.statSync(dir).uid))];
     } catch {
       return []; // removed while we listed
     }
